@@ -1,0 +1,201 @@
+//! Splitting a blob of concatenated batches (a produce request's `records`, a fetch response's
+//! `records`, or a chunk of a log segment) into batches, without copying.
+//!
+//! A blob may end with a partial batch. In a fetch response that is normal (the broker cuts at
+//! the byte limit); at the end of a log segment it is a torn write from a crash that recovery
+//! truncates; in a produce request it is a malformed request. The splitter therefore reports a
+//! torn tail as its own error kind, with the position where the valid prefix ends, and leaves the
+//! policy to the caller.
+
+use std::iter::FusedIterator;
+
+use bytes::Bytes;
+
+use super::batch::RecordBatch;
+use super::error::RecordsError;
+use super::header::{
+    RecordBatchHeader, BATCH_LENGTH_AT, LOG_OVERHEAD, MAGIC_AT, MAGIC_V2, MAX_BATCH_SIZE,
+    MIN_BATCH_LENGTH,
+};
+
+/// The blob ends inside a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TornBatch {
+    /// Where the partial batch starts, i.e. the length of the valid prefix.
+    pub position: usize,
+    /// Bytes of the partial batch that are present.
+    pub available: usize,
+    /// The batch's total size, when enough of the header was present to read batchLength.
+    pub needed: Option<usize>,
+}
+
+/// Why splitting stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum SplitError {
+    /// The blob ends with a partial batch whose visible header fields look valid.
+    #[error(
+        "torn record batch at byte {}: {} bytes present of {}",
+        .0.position,
+        .0.available,
+        .0.needed.map_or_else(|| "an unknown size".to_owned(), |n| n.to_string())
+    )]
+    Torn(TornBatch),
+    /// The batch at `position` is invalid.
+    #[error("invalid record batch at byte {position}: {source}")]
+    Corrupt {
+        /// Where the invalid batch starts.
+        position: usize,
+        /// What is wrong with it.
+        #[source]
+        source: RecordsError,
+    },
+}
+
+impl SplitError {
+    /// Where the offending batch starts: everything before it was valid.
+    pub fn position(&self) -> usize {
+        match self {
+            SplitError::Torn(t) => t.position,
+            SplitError::Corrupt { position, .. } => *position,
+        }
+    }
+
+    /// Whether this is a torn tail rather than corruption.
+    pub fn is_torn(&self) -> bool {
+        matches!(self, SplitError::Torn(_))
+    }
+}
+
+/// Iterator over the batches in a blob, yielding zero-copy slices of it.
+///
+/// Yields `Err` at most once (a torn tail or an invalid batch), then ends;
+/// [`Batches::position`] then tells where the valid prefix ends.
+#[derive(Debug, Clone)]
+pub struct Batches {
+    data: Bytes,
+    pos: usize,
+    verify_crc: bool,
+    max_batch_size: usize,
+    done: bool,
+}
+
+impl Batches {
+    /// Splits `data`, verifying each batch's CRC.
+    pub fn new(data: Bytes) -> Self {
+        Self {
+            data,
+            pos: 0,
+            verify_crc: true,
+            max_batch_size: MAX_BATCH_SIZE,
+            done: false,
+        }
+    }
+
+    /// Whether to verify CRCs (default true). A broker serving fetches from its own log may
+    /// skip it; anything that accepts bytes from the network or recovers a log should not.
+    #[must_use]
+    pub fn verify_crc(mut self, verify: bool) -> Self {
+        self.verify_crc = verify;
+        self
+    }
+
+    /// Rejects batches larger than `max` bytes in total (e.g. `message.max.bytes`), before
+    /// waiting for their bytes. Default: the largest size the format can express.
+    #[must_use]
+    pub fn max_batch_size(mut self, max: usize) -> Self {
+        self.max_batch_size = max;
+        self
+    }
+
+    /// Bytes consumed by the complete batches yielded so far; after an error, the length of the
+    /// valid prefix.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The bytes not yet consumed (after a torn tail: the partial batch).
+    pub fn remaining(&self) -> Bytes {
+        self.data.slice(self.pos.min(self.data.len())..)
+    }
+
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>, SplitError> {
+        let rest = self.data.get(self.pos..).unwrap_or_default();
+        if rest.is_empty() {
+            return Ok(None);
+        }
+        let corrupt = |source| SplitError::Corrupt {
+            position: self.pos,
+            source,
+        };
+        let torn = |needed| {
+            SplitError::Torn(TornBatch {
+                position: self.pos,
+                available: rest.len(),
+                needed,
+            })
+        };
+
+        let Some(length) = rest
+            .get(BATCH_LENGTH_AT..LOG_OVERHEAD)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(i32::from_be_bytes)
+        else {
+            return Err(torn(None));
+        };
+        if let Some(&magic) = rest.get(MAGIC_AT) {
+            if magic as i8 != MAGIC_V2 {
+                return Err(corrupt(RecordsError::UnsupportedMagic(magic as i8)));
+            }
+        }
+        if length < MIN_BATCH_LENGTH {
+            return Err(corrupt(RecordsError::BatchLengthOutOfRange {
+                length,
+                min: MIN_BATCH_LENGTH,
+            }));
+        }
+        // length >= 49 here, so the conversion succeeds.
+        let total = LOG_OVERHEAD + usize::try_from(length).unwrap_or(0);
+        if total > self.max_batch_size {
+            return Err(corrupt(RecordsError::BatchTooLarge {
+                size: total,
+                max: self.max_batch_size,
+            }));
+        }
+        if total > rest.len() {
+            return Err(torn(Some(total)));
+        }
+        let batch = &rest[..total];
+        let header = if self.verify_crc {
+            RecordBatchHeader::parse(batch)
+        } else {
+            RecordBatchHeader::peek(batch)
+        }
+        .map_err(corrupt)?;
+        let bytes = self.data.slice(self.pos..self.pos + total);
+        self.pos += total;
+        Ok(Some(RecordBatch::from_parts(bytes, header)))
+    }
+}
+
+impl Iterator for Batches {
+    type Item = Result<RecordBatch, SplitError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.next_batch() {
+            Ok(Some(batch)) => Some(Ok(batch)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+impl FusedIterator for Batches {}

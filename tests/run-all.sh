@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every test of the project: the gate (format, lints, tests) and the bounded fuzz runs.
+# Installs what it needs and skips what is already there, so it works on a fresh machine and is cheap
+# on a warm one. Usage: tests/run-all.sh   (FUZZ_SECONDS=60 by default; FUZZ_SECONDS=0 skips fuzzing)
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+# A target directory outside the clone lets CI reuse the build of the session before it.
+if [ -z "${CARGO_TARGET_DIR:-}" ]; then
+    if [ -w /work ]; then export CARGO_TARGET_DIR=/work/target; else export CARGO_TARGET_DIR="$root/target"; fi
+fi
+fuzz_seconds="${FUZZ_SECONDS:-60}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+cargo --version
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    step "installing cargo-fuzz from crates.io"
+    cargo install cargo-fuzz --locked
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test"
+cargo test --workspace --locked
+
+if [ "$fuzz_seconds" != "0" ]; then
+    # cargo-fuzz needs nightly flags (sanitizers); RUSTC_BOOTSTRAP lets the one stable toolchain accept them.
+    fuzz_dir="$root/crates/protocol"
+    for target in request record_batch; do
+        step "fuzz $target for ${fuzz_seconds}s"
+        work="$(mktemp -d)"
+        cp -r "$fuzz_dir/fuzz/corpus/$target/." "$work/"
+        (cd "$fuzz_dir" && RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$CARGO_TARGET_DIR-fuzz" \
+            cargo fuzz run -O "$target" "$work" -- -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -max_len=65536)
+        rm -rf "$work"
+    done
+fi
+
+step "all tests passed"

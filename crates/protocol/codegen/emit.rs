@@ -390,7 +390,7 @@ impl<'a> Ctx<'a> {
                 Prim::Bytes | Prim::Records => "g.bytes()".into(),
             },
             Type::Array(inner) => {
-                format!("(0..g.len()).map(|_| {}).collect()", self.generate_value(f, inner, false))
+                format!("(0..g.count()).map(|_| {}).collect()", self.generate_value(f, inner, false))
             }
             Type::Struct(s) => format!("{s}::generate(g, version)"),
         };
@@ -465,7 +465,7 @@ impl<'a> Ctx<'a> {
             }
             let _ = writeln!(
                 out,
-                "if flexible {{\nlet count = r.uvarint().map_err(err(\"_tagged_fields\"))?;\nfor _ in 0..count {{\nlet (tag, data) = read_tagged_field(r).map_err(err(\"_tagged_fields\"))?;\nmatch tag {{\n{arms}_ => this.unknown_tagged_fields.push(RawTaggedField {{ tag, data }}),\n}}\n}}\n}}"
+                "if flexible {{\nlet count = r.uvarint().map_err(err(\"_tagged_fields\"))?;\nlet mut previous = None;\nfor _ in 0..count {{\nlet (tag, data) = read_tagged_field(r, previous).map_err(err(\"_tagged_fields\"))?;\nprevious = Some(tag);\nmatch tag {{\n{arms}_ => this.unknown_tagged_fields.push(RawTaggedField {{ tag, data }}),\n}}\n}}\n}}"
             );
         }
         out.push_str("Ok(this)\n}\n\n");
@@ -489,7 +489,7 @@ impl<'a> Ctx<'a> {
             let _ = writeln!(out, "if {} {{ count += 1; }}", present(f)?);
         }
         out.push_str("w.uvarint(count as u32);\n");
-        let mut next_tag = 0u32;
+        let mut next_tag = 0u64;
         for f in &tagged_sorted {
             let tag = f.tag.unwrap_or_default();
             let v = format!("self.{}", ident(&f.name));
@@ -500,9 +500,9 @@ impl<'a> Ctx<'a> {
                 self.len_field(f, &v, "true"),
                 self.encode_field(f, &v, "true")
             );
-            next_tag = tag + 1;
+            next_tag = u64::from(tag) + 1;
         }
-        let _ = writeln!(out, "write_unknown_tags(w, &self.unknown_tagged_fields, {next_tag}, u32::MAX);\n}}");
+        let _ = writeln!(out, "write_unknown_tags(w, &self.unknown_tagged_fields, {next_tag}, 1 << 32);\n}}");
         out.push_str("Ok(())\n}\n\n");
 
         // body_len

@@ -337,11 +337,7 @@ pub fn parse(path: &str, text: &str) -> Result<SchemaFile, String> {
         if indent % 2 != 0 {
             return Err(at(i + 1, "indentation must be a multiple of two spaces".into()));
         }
-        lines.push(Line {
-            number: i + 1,
-            indent,
-            tokens: tokenize(content.trim_end()).map_err(|e| at(i + 1, e.into()))?,
-        });
+        lines.push(Line { number: i + 1, indent, tokens: tokenize(content.trim_end()).map_err(|e| at(i + 1, e))? });
     }
 
     let mut file = SchemaFile { path: path.to_string(), api: None, messages: Vec::new() };

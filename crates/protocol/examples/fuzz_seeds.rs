@@ -1,5 +1,6 @@
-//! Writes the seed corpus of the `request` fuzz target: one valid frame per API at its lowest and highest
-//! version. Run `cargo run -p flotilla-protocol --example fuzz_seeds --features test-util -- DIR`.
+//! Writes the seed corpora of the fuzz targets under DIR: for `request`, one valid frame per API at its
+//! lowest and highest version; for `record_batch`, batches built with every compression codec.
+//! Run `cargo run -p flotilla-protocol --example fuzz_seeds --features test-util -- crates/protocol/fuzz/corpus`.
 
 use flotilla_protocol::frame::encode_request;
 use flotilla_protocol::messages::RequestHeader;
@@ -7,7 +8,9 @@ use flotilla_protocol::testing::Gen;
 use flotilla_protocol::{ApiKey, Message, RequestBody, Writer};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::args().nth(1).ok_or("usage: fuzz_seeds DIR")?;
+    let root = std::env::args().nth(1).ok_or("usage: fuzz_seeds DIR")?;
+    write_batches(&format!("{root}/record_batch"))?;
+    let dir = format!("{root}/request");
     std::fs::create_dir_all(&dir)?;
     let mut g = Gen::new(2024);
     for &api in ApiKey::ALL {
@@ -32,6 +35,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let frame = encode_request(&header, &body)?.to_bytes();
             std::fs::write(format!("{dir}/{}-v{version}", api.name()), &frame[4..])?;
         }
+    }
+    Ok(())
+}
+
+fn write_batches(dir: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use flotilla_protocol::records::{Compression, RecordBatchBuilder, RecordHeader};
+    std::fs::create_dir_all(dir)?;
+    for codec in Compression::ALL {
+        let mut builder = RecordBatchBuilder::new(codec).producer(4000, 1, 17);
+        for i in 0..5u8 {
+            let headers = [RecordHeader::new(bytes::Bytes::from_static(b"trace"), Some(vec![i; 3]))];
+            let key = [b'k', i];
+            let key = (i % 2 == 0).then_some(&key[..]);
+            builder.append(1_700_000_000_000 + i64::from(i), key, Some(&[i; 40][..]), &headers)?;
+        }
+        let batch = builder.build()?;
+        std::fs::write(format!("{dir}/{}", codec.name()), &batch)?;
     }
     Ok(())
 }

@@ -25,9 +25,10 @@ pub enum WireError {
     /// Null was sent for a field that is not nullable in this version.
     #[error("null is not allowed here")]
     UnexpectedNull,
-    /// A tagged field's declared size disagrees with what its value occupied.
-    #[error("tagged field {tag} declared {declared} bytes but its value used {used}")]
-    TaggedFieldSize { tag: u32, declared: usize, used: usize },
+    /// Tagged fields must come in strictly ascending tag order (KIP-482), so each tag appears once and a
+    /// decoded message re-encodes to the same bytes.
+    #[error("tagged field {tag} follows tag {previous}; tags must be strictly ascending")]
+    TaggedFieldOrder { tag: u32, previous: u32 },
 }
 
 /// A decode failure with its context.

@@ -26,7 +26,7 @@ impl Gen {
 
     /// True once in `n` draws on average.
     pub fn one_in(&mut self, n: u64) -> bool {
-        self.u64() % n == 0
+        self.u64().is_multiple_of(n)
     }
 
     /// Integers favour edge values, where encodings tend to break.
@@ -62,14 +62,14 @@ impl Gen {
         (self.u64() % 1_000_000) as f64 / 7.0
     }
     pub fn bool(&mut self) -> bool {
-        self.u64() % 2 == 0
+        self.u64().is_multiple_of(2)
     }
     pub fn uuid(&mut self) -> Uuid {
         Uuid::from_u64_pair(self.u64(), self.u64())
     }
 
     /// A collection length: mostly small, sometimes empty.
-    pub fn len(&mut self) -> usize {
+    pub fn count(&mut self) -> usize {
         (self.u64() % 4) as usize
     }
 

@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 
+use crate::error::WireError;
 use crate::reader::Reader;
 use crate::writer::{uvarint_len, Writer};
 
@@ -32,18 +33,22 @@ impl RawTaggedField {
 }
 
 /// Writes the unknown tagged fields whose tags lie in `from..to`, so that known and unknown fields come out
-/// in ascending tag order as Kafka requires.
-pub(crate) fn write_unknown_tags(w: &mut Writer, unknown: &[RawTaggedField], from: u32, to: u32) {
-    for field in unknown.iter().filter(|f| f.tag >= from && f.tag < to) {
+/// in ascending tag order as Kafka requires. `to` is a u64 so the range can include tag `u32::MAX`.
+pub(crate) fn write_unknown_tags(w: &mut Writer, unknown: &[RawTaggedField], from: u64, to: u64) {
+    for field in unknown.iter().filter(|f| u64::from(f.tag) >= from && u64::from(f.tag) < to) {
         w.uvarint(field.tag);
         w.uvarint(field.data.len() as u32);
         w.shared(&field.data);
     }
 }
 
-/// Reads one tagged field's header: its tag and the slice holding its value.
-pub(crate) fn read_tagged_field(r: &mut Reader) -> Result<(u32, Bytes), crate::error::WireError> {
+/// Reads one tagged field's header: its tag and the slice holding its value. `previous` is the tag read
+/// before it in the same section; tags must be strictly ascending.
+pub(crate) fn read_tagged_field(r: &mut Reader, previous: Option<u32>) -> Result<(u32, Bytes), WireError> {
     let tag = r.uvarint()?;
+    if let Some(previous) = previous.filter(|&p| tag <= p) {
+        return Err(WireError::TaggedFieldOrder { tag, previous });
+    }
     let len = r.uvarint()? as usize;
     Ok((tag, r.take(len)?))
 }

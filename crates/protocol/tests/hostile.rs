@@ -125,3 +125,24 @@ fn random_bytes_never_panic() {
         let _ = decode_request(Bytes::from(frame));
     }
 }
+
+#[test]
+fn tagged_fields_must_ascend_and_the_largest_tag_survives_a_round_trip() {
+    use flotilla_protocol::messages::ElectLeadersRequest;
+    // ElectLeadersRequest v2 (flexible): election_type, null topic_partitions, timeout_ms, then tags.
+    let prefix = [0x01, 0x00, 0x00, 0x00, 0xea, 0x60];
+    let descending = [&prefix[..], &[0x02, 0x05, 0x01, 0xaa, 0x03, 0x01, 0xbb]].concat();
+    let err = ElectLeadersRequest::decode(&mut Reader::new(Bytes::from(descending)), 2).expect_err("tags 5 then 3");
+    assert_eq!(err.kind, DecodeErrorKind::Wire(WireError::TaggedFieldOrder { tag: 3, previous: 5 }));
+
+    let duplicate = [&prefix[..], &[0x02, 0x05, 0x01, 0xaa, 0x05, 0x01, 0xbb]].concat();
+    assert!(ElectLeadersRequest::decode(&mut Reader::new(Bytes::from(duplicate)), 2).is_err());
+
+    // An unknown tag of u32::MAX (a 5-byte varint) is kept and written back.
+    let largest = [&prefix[..], &[0x01, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01, 0xcc]].concat();
+    let m = ElectLeadersRequest::decode(&mut Reader::new(Bytes::from(largest.clone())), 2).expect("decodes");
+    assert_eq!(m.unknown_tagged_fields[0].tag, u32::MAX);
+    let mut w = flotilla_protocol::Writer::new();
+    m.encode(&mut w, 2).expect("encodes");
+    assert_eq!(w.finish().to_bytes(), Bytes::from(largest));
+}

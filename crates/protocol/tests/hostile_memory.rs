@@ -41,11 +41,13 @@ fn length_fields_cannot_inflate_memory() {
         let api = ApiKey::ALL[(g.u64() % ApiKey::ALL.len() as u64) as usize];
         let version = api.versions().max;
         let len = 4 + (g.u64() % 256) as usize;
-        let mut bytes: Vec<u8> = (0..len).map(|_| match g.u64() % 4 {
-            0 => 0x7f,
-            1 => 0xff,
-            _ => g.u64() as u8,
-        }).collect();
+        let mut bytes: Vec<u8> = (0..len)
+            .map(|_| match g.u64() % 4 {
+                0 => 0x7f,
+                1 => 0xff,
+                _ => g.u64() as u8,
+            })
+            .collect();
         bytes[..2].copy_from_slice(&api.key().to_be_bytes());
         bytes[2..4].copy_from_slice(&version.to_be_bytes());
         let peak = peak_growth(Bytes::from(bytes));

@@ -144,10 +144,7 @@ mod tests {
     #[test]
     fn unknown_bits_survive_and_bad_codec_is_reported() {
         let a = BatchAttributes::from_bits(0x0105_u16 as i16);
-        assert!(matches!(
-            a.compression(),
-            Err(RecordsError::UnknownCompression(5))
-        ));
+        assert!(matches!(a.compression(), Err(RecordsError::UnknownCompression(5))));
         assert_eq!(a.with_control(true).bits(), 0x0125);
     }
 }

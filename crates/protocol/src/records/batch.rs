@@ -24,9 +24,7 @@ impl RecordBatch {
     pub fn parse(bytes: Bytes) -> Result<Self, RecordsError> {
         let header = RecordBatchHeader::parse(&bytes)?;
         if bytes.len() > header.total_size() {
-            return Err(RecordsError::TrailingBytes {
-                extra: bytes.len() - header.total_size(),
-            });
+            return Err(RecordsError::TrailingBytes { extra: bytes.len() - header.total_size() });
         }
         Ok(Self { bytes, header })
     }
@@ -75,5 +73,30 @@ impl RecordBatch {
     /// A copy-free handle for rewriting this batch's header; see [`StampedBatch`].
     pub fn stamp(self) -> StampedBatch {
         StampedBatch::new(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::records::test_util::{build, is_within, sample_inputs};
+    use crate::records::Compression;
+
+    #[test]
+    fn parse_requires_exactly_one_batch() {
+        let bytes = build(Compression::Lz4, &sample_inputs(3));
+        let batch = RecordBatch::parse(bytes.clone()).unwrap();
+        assert_eq!(batch.len(), bytes.len());
+        assert!(!batch.is_empty());
+        assert_eq!(batch.header().record_count(), 3);
+        assert_eq!(batch.payload(), bytes.slice(RECORD_BATCH_OVERHEAD..));
+        assert!(is_within(&bytes, &batch.payload()));
+        assert_eq!(batch.clone().into_bytes(), bytes);
+
+        let longer = Bytes::from([&bytes[..], &[0u8; 5]].concat());
+        assert!(matches!(RecordBatch::parse(longer), Err(RecordsError::TrailingBytes { extra: 5 })));
+        let shorter = bytes.slice(..bytes.len() - 1);
+        assert!(matches!(RecordBatch::parse(shorter), Err(RecordsError::BatchLengthExceedsAvailable { .. })));
     }
 }

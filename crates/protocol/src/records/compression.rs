@@ -35,13 +35,8 @@ pub enum Compression {
 
 impl Compression {
     /// All codecs, in id order.
-    pub const ALL: [Compression; 5] = [
-        Compression::None,
-        Compression::Gzip,
-        Compression::Snappy,
-        Compression::Lz4,
-        Compression::Zstd,
-    ];
+    pub const ALL: [Compression; 5] =
+        [Compression::None, Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd];
 
     /// The codec's id in the attribute bits.
     pub const fn id(self) -> u8 {
@@ -92,11 +87,7 @@ const ZSTD_LEVEL: i32 = 3;
 const ZSTD_WINDOW_LOG_MAX: u32 = 27;
 
 /// Compresses `input` with `codec`, appending the result to `out`.
-pub(crate) fn compress_into(
-    codec: Compression,
-    input: &[u8],
-    out: &mut Vec<u8>,
-) -> Result<(), RecordsError> {
+pub(crate) fn compress_into(codec: Compression, input: &[u8], out: &mut Vec<u8>) -> Result<(), RecordsError> {
     let io = |source| RecordsError::Compression { codec, source };
     match codec {
         Compression::None => out.extend_from_slice(input),
@@ -115,9 +106,7 @@ pub(crate) fn compress_into(
                 .block_mode(lz4_flex::frame::BlockMode::Independent);
             let mut encoder = lz4_flex::frame::FrameEncoder::with_frame_info(info, out);
             encoder.write_all(input).map_err(io)?;
-            encoder
-                .finish()
-                .map_err(|e| io(std::io::Error::other(e)))?;
+            encoder.finish().map_err(|e| io(std::io::Error::other(e)))?;
         }
         Compression::Zstd => {
             let mut encoder = zstd::stream::write::Encoder::new(out, ZSTD_LEVEL).map_err(io)?;
@@ -131,8 +120,8 @@ pub(crate) fn compress_into(
 /// Decompresses a whole payload into one buffer of at most `limit` bytes.
 ///
 /// `Compression::None` returns the input itself (no copy, no limit: the bytes are already in
-/// memory). The record iterator prefers [`Decompressor`], which decodes incrementally; this is for
-/// callers that want the whole payload, such as a broker recompressing a batch.
+/// memory). The record iterator ([`super::RecordIter`]) decodes incrementally instead; this is
+/// for callers that want the whole payload, such as a broker recompressing a batch.
 pub fn decompress(codec: Compression, payload: &Bytes, limit: usize) -> Result<Bytes, RecordsError> {
     match Decompressor::new(codec, payload.clone(), limit)? {
         Decompressor::Whole(bytes) => Ok(bytes),
@@ -159,26 +148,17 @@ impl Decompressor {
             Compression::None => return Ok(Decompressor::Whole(payload)),
             // Snappy blocks announce their size, so whole-payload decoding can check the limit
             // before allocating and needs no streaming.
-            Compression::Snappy => {
-                return snappy::decompress(&payload, limit).map(Decompressor::Whole)
-            }
+            Compression::Snappy => return snappy::decompress(&payload, limit).map(Decompressor::Whole),
             // Java's GZIPInputStream reads concatenated gzip members, so do the same.
             Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(payload.reader())),
             Compression::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(payload.reader())),
             Compression::Zstd => {
-                let mut decoder =
-                    zstd::stream::read::Decoder::with_buffer(payload.reader()).map_err(io)?;
+                let mut decoder = zstd::stream::read::Decoder::with_buffer(payload.reader()).map_err(io)?;
                 decoder.window_log_max(ZSTD_WINDOW_LOG_MAX).map_err(io)?;
                 Box::new(decoder)
             }
         };
-        Ok(Decompressor::Stream(Stream {
-            reader,
-            codec,
-            produced: 0,
-            limit,
-            finished: false,
-        }))
+        Ok(Decompressor::Stream(Stream { reader, codec, produced: 0, limit, finished: false }))
     }
 }
 
@@ -224,10 +204,7 @@ impl Stream {
                 Err(source) => {
                     out.truncate(start);
                     self.finished = true;
-                    return Err(RecordsError::Decompression {
-                        codec: self.codec,
-                        source,
-                    });
+                    return Err(RecordsError::Decompression { codec: self.codec, source });
                 }
             }
         };
@@ -331,10 +308,7 @@ mod tests {
             let mut out = Vec::new();
             compress_into(codec, &input, &mut out).unwrap();
             out.truncate(out.len() / 2);
-            assert!(
-                decompress(codec, &Bytes::from(out), input.len()).is_err(),
-                "{codec}"
-            );
+            assert!(decompress(codec, &Bytes::from(out), input.len()).is_err(), "{codec}");
         }
     }
 }

@@ -20,12 +20,7 @@ pub fn batch_crc(batch: &[u8]) -> u32 {
 
 /// The CRC after the covered bytes `old_region` were replaced by `new_region` (same length),
 /// when `trailing_len` covered bytes follow them unchanged.
-pub(crate) fn updated_crc(
-    old_crc: u32,
-    old_region: &[u8],
-    new_region: &[u8],
-    trailing_len: usize,
-) -> u32 {
+pub(crate) fn updated_crc(old_crc: u32, old_region: &[u8], new_region: &[u8], trailing_len: usize) -> u32 {
     let delta = crc32c::crc32c(old_region) ^ crc32c::crc32c(new_region);
     old_crc ^ crc32c::crc32c_combine(delta, 0, trailing_len)
 }
@@ -54,17 +49,9 @@ mod tests {
         // by combining: crc(prefix || region || rest).
         let prefix = crc32c::crc32c(&data[..10]);
         let old_tail = crc32c::crc32c_append(crc32c::crc32c(&old_region), &data[50..]);
-        assert_eq!(
-            crc32c::crc32c_combine(prefix, old_tail, 4990),
-            full,
-            "sanity: combine reproduces the original CRC"
-        );
+        assert_eq!(crc32c::crc32c_combine(prefix, old_tail, 4990), full, "sanity: combine reproduces the original CRC");
         let updated_tail = updated_crc(old_tail, &old_region, &new_region, data.len() - 50);
-        assert_eq!(
-            updated_tail,
-            crc32c::crc32c(&data[10..]),
-            "delta update equals recomputation"
-        );
+        assert_eq!(updated_tail, crc32c::crc32c(&data[10..]), "delta update equals recomputation");
     }
 
     #[test]

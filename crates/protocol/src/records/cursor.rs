@@ -34,10 +34,7 @@ impl<'a> Cursor<'a> {
     }
 
     pub(crate) fn read_i8(&mut self, field: &'static str) -> Result<i8, RecordsError> {
-        let byte = *self
-            .rest()
-            .first()
-            .ok_or(RecordsError::RecordTruncated { field })?;
+        let byte = *self.rest().first().ok_or(RecordsError::RecordTruncated { field })?;
         self.pos += 1;
         Ok(byte as i8)
     }
@@ -55,11 +52,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Claims the next `len` bytes and returns where they are.
-    pub(crate) fn take(
-        &mut self,
-        len: usize,
-        field: &'static str,
-    ) -> Result<Range<usize>, RecordsError> {
+    pub(crate) fn take(&mut self, len: usize, field: &'static str) -> Result<Range<usize>, RecordsError> {
         if len > self.remaining() {
             return Err(RecordsError::RecordTruncated { field });
         }
@@ -70,17 +63,11 @@ impl<'a> Cursor<'a> {
 
     /// Reads a varint length followed by that many bytes; -1 means null. Anything below -1 is
     /// rejected: Kafka's writers only ever produce -1 for null.
-    pub(crate) fn read_nullable_bytes(
-        &mut self,
-        field: &'static str,
-    ) -> Result<Option<Range<usize>>, RecordsError> {
+    pub(crate) fn read_nullable_bytes(&mut self, field: &'static str) -> Result<Option<Range<usize>>, RecordsError> {
         let len = self.read_varint(field)?;
         match len {
             -1 => Ok(None),
-            _ if len < -1 => Err(RecordsError::InvalidLength {
-                field,
-                length: i64::from(len),
-            }),
+            _ if len < -1 => Err(RecordsError::InvalidLength { field, length: i64::from(len) }),
             // len >= 0 here, so the conversion cannot fail; `take` bounds it by what is present.
             _ => self.take(usize::try_from(len).unwrap_or(usize::MAX), field).map(Some),
         }
@@ -89,10 +76,7 @@ impl<'a> Cursor<'a> {
     /// Reads a varint length followed by that many bytes, where null is not allowed.
     pub(crate) fn read_bytes(&mut self, field: &'static str) -> Result<Range<usize>, RecordsError> {
         let len = self.read_varint(field)?;
-        let len = usize::try_from(len).map_err(|_| RecordsError::InvalidLength {
-            field,
-            length: i64::from(len),
-        })?;
+        let len = usize::try_from(len).map_err(|_| RecordsError::InvalidLength { field, length: i64::from(len) })?;
         self.take(len, field)
     }
 }

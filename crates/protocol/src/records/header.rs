@@ -111,11 +111,7 @@ impl RecordBatchHeader {
             }
         }
         let header: &HeaderBytes =
-            buf.first_chunk()
-                .ok_or(RecordsError::TooShort {
-                    needed: RECORD_BATCH_OVERHEAD,
-                    available: buf.len(),
-                })?;
+            buf.first_chunk().ok_or(RecordsError::TooShort { needed: RECORD_BATCH_OVERHEAD, available: buf.len() })?;
         let header = Self::decode(header);
         header.validate()?;
         Ok(header)
@@ -128,16 +124,10 @@ impl RecordBatchHeader {
         let header = Self::peek(buf)?;
         let batch = buf
             .get(..header.total_size())
-            .ok_or(RecordsError::BatchLengthExceedsAvailable {
-                declared: header.total_size(),
-                available: buf.len(),
-            })?;
+            .ok_or(RecordsError::BatchLengthExceedsAvailable { declared: header.total_size(), available: buf.len() })?;
         let computed = batch_crc(batch);
         if computed != header.crc {
-            return Err(RecordsError::CrcMismatch {
-                expected: header.crc,
-                computed,
-            });
+            return Err(RecordsError::CrcMismatch { expected: header.crc, computed });
         }
         Ok(header)
     }
@@ -169,10 +159,7 @@ impl RecordBatchHeader {
             return Err(RecordsError::UnsupportedMagic(self.magic));
         }
         if self.batch_length < MIN_BATCH_LENGTH {
-            return Err(RecordsError::BatchLengthOutOfRange {
-                length: self.batch_length,
-                min: MIN_BATCH_LENGTH,
-            });
+            return Err(RecordsError::BatchLengthOutOfRange { length: self.batch_length, min: MIN_BATCH_LENGTH });
         }
         self.attributes.compression()?;
         if self.record_count < 0 {
@@ -259,8 +246,7 @@ impl RecordBatchHeader {
     }
     /// Offset of the last record the batch covers.
     pub fn last_offset(&self) -> i64 {
-        self.base_offset
-            .wrapping_add(i64::from(self.last_offset_delta))
+        self.base_offset.wrapping_add(i64::from(self.last_offset_delta))
     }
     /// The offset after this batch.
     pub fn next_offset(&self) -> i64 {
@@ -410,10 +396,7 @@ pub(crate) mod tests {
         }
         let mut b = sample_batch();
         b[8..12].copy_from_slice(&i32::MAX.to_be_bytes());
-        assert!(matches!(
-            RecordBatchHeader::parse(&b),
-            Err(RecordsError::BatchLengthExceedsAvailable { .. })
-        ));
+        assert!(matches!(RecordBatchHeader::parse(&b), Err(RecordsError::BatchLengthExceedsAvailable { .. })));
     }
 
     #[test]
@@ -426,10 +409,7 @@ pub(crate) mod tests {
                 Err(RecordsError::UnsupportedMagic(m)) if m == magic as i8
             ));
             // Reported even when the rest of the header is missing.
-            assert!(matches!(
-                RecordBatchHeader::peek(&b[..17]),
-                Err(RecordsError::UnsupportedMagic(_))
-            ));
+            assert!(matches!(RecordBatchHeader::peek(&b[..17]), Err(RecordsError::UnsupportedMagic(_))));
         }
     }
 
@@ -457,10 +437,7 @@ pub(crate) mod tests {
         // A corrupted stored CRC is a mismatch too.
         let mut b = good;
         b[18] ^= 0x40;
-        assert!(matches!(
-            RecordBatchHeader::parse(&b),
-            Err(RecordsError::CrcMismatch { .. })
-        ));
+        assert!(matches!(RecordBatchHeader::parse(&b), Err(RecordsError::CrcMismatch { .. })));
     }
 
     #[test]
@@ -468,26 +445,17 @@ pub(crate) mod tests {
         let mut b = sample_batch();
         b[57..61].copy_from_slice(&(-1i32).to_be_bytes());
         reseal(&mut b);
-        assert!(matches!(
-            RecordBatchHeader::parse(&b),
-            Err(RecordsError::NegativeRecordCount(-1))
-        ));
+        assert!(matches!(RecordBatchHeader::parse(&b), Err(RecordsError::NegativeRecordCount(-1))));
 
         let mut b = sample_batch();
         b[23..27].copy_from_slice(&(-5i32).to_be_bytes());
         reseal(&mut b);
-        assert!(matches!(
-            RecordBatchHeader::parse(&b),
-            Err(RecordsError::NegativeLastOffsetDelta(-5))
-        ));
+        assert!(matches!(RecordBatchHeader::parse(&b), Err(RecordsError::NegativeLastOffsetDelta(-5))));
 
         let mut b = sample_batch();
         b[22] = 0x06;
         reseal(&mut b);
-        assert!(matches!(
-            RecordBatchHeader::parse(&b),
-            Err(RecordsError::UnknownCompression(6))
-        ));
+        assert!(matches!(RecordBatchHeader::parse(&b), Err(RecordsError::UnknownCompression(6))));
     }
 
     #[test]

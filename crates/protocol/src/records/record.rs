@@ -37,10 +37,7 @@ pub struct RecordHeader {
 impl RecordHeader {
     /// A header from anything convertible to `Bytes` (`&'static str`, `String`, `Vec<u8>`, ...).
     pub fn new(key: impl Into<Bytes>, value: Option<impl Into<Bytes>>) -> Self {
-        Self {
-            key: key.into(),
-            value: value.map(Into::into),
-        }
+        Self { key: key.into(), value: value.map(Into::into) }
     }
 
     /// The key as a string, if it is valid UTF-8.
@@ -86,15 +83,10 @@ pub(crate) fn frame_len(buf: &[u8]) -> Result<Option<(usize, usize)>, RecordsErr
     match decode_varint(buf) {
         Ok((len, used)) => match usize::try_from(len) {
             Ok(len) => Ok(Some((used, len))),
-            Err(_) => Err(RecordsError::InvalidLength {
-                field: "record",
-                length: i64::from(len),
-            }),
+            Err(_) => Err(RecordsError::InvalidLength { field: "record", length: i64::from(len) }),
         },
         Err(VarintError::Incomplete) => Ok(None),
-        Err(VarintError::Overlong) => Err(RecordsError::MalformedVarint {
-            field: "record length",
-        }),
+        Err(VarintError::Overlong) => Err(RecordsError::MalformedVarint { field: "record length" }),
     }
 }
 
@@ -108,10 +100,8 @@ pub(crate) fn decode_record(body: &Bytes, ctx: &RecordContext) -> Result<Record,
     let value = cur.read_nullable_bytes("value")?.map(|r| body.slice(r));
 
     let header_count = cur.read_varint("header count")?;
-    let header_count = usize::try_from(header_count).map_err(|_| RecordsError::InvalidLength {
-        field: "header count",
-        length: i64::from(header_count),
-    })?;
+    let header_count = usize::try_from(header_count)
+        .map_err(|_| RecordsError::InvalidLength { field: "header count", length: i64::from(header_count) })?;
     // The count comes from the input: reserve only what the remaining bytes could hold (each
     // header is at least two bytes: an empty key and a null value).
     let mut headers = Vec::with_capacity(header_count.min(cur.remaining() / 2));
@@ -122,15 +112,10 @@ pub(crate) fn decode_record(body: &Bytes, ctx: &RecordContext) -> Result<Record,
     }
 
     if cur.remaining() != 0 {
-        return Err(RecordsError::RecordSizeMismatch {
-            declared: body.len(),
-            used: cur.position(),
-        });
+        return Err(RecordsError::RecordSizeMismatch { declared: body.len(), used: cur.position() });
     }
 
-    let timestamp = ctx
-        .log_append_time
-        .unwrap_or_else(|| ctx.base_timestamp.wrapping_add(timestamp_delta));
+    let timestamp = ctx.log_append_time.unwrap_or_else(|| ctx.base_timestamp.wrapping_add(timestamp_delta));
     Ok(Record {
         offset: ctx.base_offset.wrapping_add(i64::from(offset_delta)),
         timestamp,
@@ -218,11 +203,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    const CTX: RecordContext = RecordContext {
-        base_offset: 1000,
-        base_timestamp: 5_000,
-        log_append_time: None,
-    };
+    const CTX: RecordContext = RecordContext { base_offset: 1000, base_timestamp: 5_000, log_append_time: None };
 
     fn encode(fields: RecordFields<'_>) -> Bytes {
         let mut out = Vec::new();
@@ -239,11 +220,8 @@ mod tests {
 
     #[test]
     fn round_trip_with_nulls_and_headers() {
-        let headers = [
-            RecordHeader::new("a", Some("1")),
-            RecordHeader::new("a", None::<Bytes>),
-            RecordHeader::new("", Some("")),
-        ];
+        let headers =
+            [RecordHeader::new("a", Some("1")), RecordHeader::new("a", None::<Bytes>), RecordHeader::new("", Some(""))];
         let frame = encode(RecordFields {
             offset_delta: 3,
             timestamp_delta: -20,
@@ -261,23 +239,15 @@ mod tests {
         assert_eq!(r.headers, headers);
         assert_eq!(r.headers[0].key_str().unwrap(), "a");
 
-        let lat = RecordContext {
-            log_append_time: Some(77),
-            ..CTX
-        };
+        let lat = RecordContext { log_append_time: Some(77), ..CTX };
         assert_eq!(decode(&frame, &lat).unwrap().timestamp, 77);
     }
 
     #[test]
     fn known_bytes() {
         // key "k", value null, no headers, deltas 0.
-        let frame = encode(RecordFields {
-            offset_delta: 0,
-            timestamp_delta: 0,
-            key: Some(b"k"),
-            value: None,
-            headers: &[],
-        });
+        let frame =
+            encode(RecordFields { offset_delta: 0, timestamp_delta: 0, key: Some(b"k"), value: None, headers: &[] });
         assert_eq!(&frame[..], &[0x0e, 0x00, 0x00, 0x00, 0x02, b'k', 0x01, 0x00]);
     }
 
@@ -295,10 +265,7 @@ mod tests {
         // Every field is required, so every strict prefix of the body is truncated somewhere.
         for cut in 0..body.len() {
             let err = decode_record(&body.slice(..cut), &CTX).unwrap_err();
-            assert!(
-                matches!(err, RecordsError::RecordTruncated { .. }),
-                "cut {cut}: {err:?}"
-            );
+            assert!(matches!(err, RecordsError::RecordTruncated { .. }), "cut {cut}: {err:?}");
         }
 
         // Extra bytes after the headers.
@@ -311,10 +278,7 @@ mod tests {
 
         // Key length below -1.
         let bad_key = Bytes::from_static(&[0x00, 0x00, 0x00, 0x03]);
-        assert!(matches!(
-            decode_record(&bad_key, &CTX),
-            Err(RecordsError::InvalidLength { field: "key", length: -2 })
-        ));
+        assert!(matches!(decode_record(&bad_key, &CTX), Err(RecordsError::InvalidLength { field: "key", length: -2 })));
 
         // Negative header count.
         let bad_count = Bytes::from_static(&[0x00, 0x00, 0x00, 0x01, 0x01, 0x01]);
@@ -332,10 +296,7 @@ mod tests {
 
         // A header count far beyond the bytes present neither allocates nor panics.
         let huge = Bytes::from_static(&[0x00, 0x00, 0x00, 0x01, 0x01, 0xfe, 0xff, 0xff, 0xff, 0x07]);
-        assert!(matches!(
-            decode_record(&huge, &CTX),
-            Err(RecordsError::RecordTruncated { field: "header key" })
-        ));
+        assert!(matches!(decode_record(&huge, &CTX), Err(RecordsError::RecordTruncated { field: "header key" })));
 
         // Overlong varint.
         let overlong = Bytes::from_static(&[0x00, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80]);
@@ -345,10 +306,7 @@ mod tests {
         ));
 
         // Negative record length prefix.
-        assert!(matches!(
-            frame_len(&[0x01]),
-            Err(RecordsError::InvalidLength { field: "record", length: -1 })
-        ));
+        assert!(matches!(frame_len(&[0x01]), Err(RecordsError::InvalidLength { field: "record", length: -1 })));
         assert!(frame_len(&[0x80]).unwrap().is_none());
     }
 }

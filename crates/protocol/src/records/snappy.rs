@@ -41,9 +41,7 @@ fn snap_error(e: snap::Error) -> RecordsError {
 /// `limit` bytes.
 pub(crate) fn decompress(input: &[u8], limit: usize) -> Result<Bytes, RecordsError> {
     match input.split_first_chunk::<XERIAL_HEADER_LEN>() {
-        Some((header, blocks)) if header.starts_with(&XERIAL_MAGIC) => {
-            decompress_xerial_blocks(blocks, limit)
-        }
+        Some((header, blocks)) if header.starts_with(&XERIAL_MAGIC) => decompress_xerial_blocks(blocks, limit),
         _ => {
             let mut out = BytesMut::new();
             append_raw_block(input, &mut out, limit)?;
@@ -55,11 +53,8 @@ pub(crate) fn decompress(input: &[u8], limit: usize) -> Result<Bytes, RecordsErr
 fn decompress_xerial_blocks(mut blocks: &[u8], limit: usize) -> Result<Bytes, RecordsError> {
     let mut out = BytesMut::new();
     while !blocks.is_empty() {
-        let (len, rest) = blocks
-            .split_first_chunk::<4>()
-            .ok_or_else(|| corrupt("truncated xerial block length"))?;
-        let len = usize::try_from(i32::from_be_bytes(*len))
-            .map_err(|_| corrupt("negative xerial block length"))?;
+        let (len, rest) = blocks.split_first_chunk::<4>().ok_or_else(|| corrupt("truncated xerial block length"))?;
+        let len = usize::try_from(i32::from_be_bytes(*len)).map_err(|_| corrupt("negative xerial block length"))?;
         if len > rest.len() {
             return Err(corrupt("xerial block extends past the payload"));
         }
@@ -78,9 +73,7 @@ fn append_raw_block(block: &[u8], out: &mut BytesMut, limit: usize) -> Result<()
         return Err(RecordsError::DecompressionLimitExceeded { limit });
     }
     out.resize(start + size, 0);
-    let written = snap::raw::Decoder::new()
-        .decompress(block, &mut out[start..])
-        .map_err(snap_error)?;
+    let written = snap::raw::Decoder::new().decompress(block, &mut out[start..]).map_err(snap_error)?;
     out.truncate(start + written);
     Ok(())
 }
@@ -98,16 +91,11 @@ pub(crate) fn compress_into(input: &[u8], out: &mut Vec<u8>) -> Result<(), Recor
         out.resize(block_at + snap::raw::max_compress_len(chunk.len()), 0);
         let written = encoder
             .compress(chunk, &mut out[block_at..])
-            .map_err(|e| RecordsError::Compression {
-                codec: Compression::Snappy,
-                source: std::io::Error::other(e),
-            })?;
+            .map_err(|e| RecordsError::Compression { codec: Compression::Snappy, source: std::io::Error::other(e) })?;
         out.truncate(block_at + written);
         // A block of at most 32 KiB compresses to well under 2 GiB.
-        let written = i32::try_from(written).map_err(|_| RecordsError::FieldTooLarge {
-            field: "snappy block",
-            size: written,
-        })?;
+        let written =
+            i32::try_from(written).map_err(|_| RecordsError::FieldTooLarge { field: "snappy block", size: written })?;
         out[len_at..block_at].copy_from_slice(&written.to_be_bytes());
     }
     Ok(())
@@ -140,10 +128,7 @@ mod tests {
         let input = vec![0u8; 10_000];
         let mut out = Vec::new();
         compress_into(&input, &mut out).unwrap();
-        assert!(matches!(
-            decompress(&out, 9_999),
-            Err(RecordsError::DecompressionLimitExceeded { limit: 9_999 })
-        ));
+        assert!(matches!(decompress(&out, 9_999), Err(RecordsError::DecompressionLimitExceeded { limit: 9_999 })));
         // A raw block claiming a huge size fails on the limit, not on allocation: varint
         // 0xffffffff is a 4 GiB uncompressed length.
         let bomb = [0xff, 0xff, 0xff, 0xff, 0x0f, 0x00];
@@ -156,10 +141,7 @@ mod tests {
         compress_into(b"some data", &mut out).unwrap();
         // Claim a block longer than the payload.
         out[16..20].copy_from_slice(&1000i32.to_be_bytes());
-        assert!(matches!(
-            decompress(&out, 1 << 20),
-            Err(RecordsError::Decompression { .. })
-        ));
+        assert!(matches!(decompress(&out, 1 << 20), Err(RecordsError::Decompression { .. })));
         out[16..20].copy_from_slice(&(-1i32).to_be_bytes());
         assert!(decompress(&out, 1 << 20).is_err());
         // A truncated block length.

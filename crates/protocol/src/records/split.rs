@@ -14,8 +14,7 @@ use bytes::Bytes;
 use super::batch::RecordBatch;
 use super::error::RecordsError;
 use super::header::{
-    RecordBatchHeader, BATCH_LENGTH_AT, LOG_OVERHEAD, MAGIC_AT, MAGIC_V2, MAX_BATCH_SIZE,
-    MIN_BATCH_LENGTH,
+    RecordBatchHeader, BATCH_LENGTH_AT, LOG_OVERHEAD, MAGIC_AT, MAGIC_V2, MAX_BATCH_SIZE, MIN_BATCH_LENGTH,
 };
 
 /// The blob ends inside a batch.
@@ -82,13 +81,7 @@ pub struct Batches {
 impl Batches {
     /// Splits `data`, verifying each batch's CRC.
     pub fn new(data: Bytes) -> Self {
-        Self {
-            data,
-            pos: 0,
-            verify_crc: true,
-            max_batch_size: MAX_BATCH_SIZE,
-            done: false,
-        }
+        Self { data, pos: 0, verify_crc: true, max_batch_size: MAX_BATCH_SIZE, done: false }
     }
 
     /// Whether to verify CRCs (default true). A broker serving fetches from its own log may
@@ -123,22 +116,11 @@ impl Batches {
         if rest.is_empty() {
             return Ok(None);
         }
-        let corrupt = |source| SplitError::Corrupt {
-            position: self.pos,
-            source,
-        };
-        let torn = |needed| {
-            SplitError::Torn(TornBatch {
-                position: self.pos,
-                available: rest.len(),
-                needed,
-            })
-        };
+        let corrupt = |source| SplitError::Corrupt { position: self.pos, source };
+        let torn = |needed| SplitError::Torn(TornBatch { position: self.pos, available: rest.len(), needed });
 
-        let Some(length) = rest
-            .get(BATCH_LENGTH_AT..LOG_OVERHEAD)
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map(i32::from_be_bytes)
+        let Some(length) =
+            rest.get(BATCH_LENGTH_AT..LOG_OVERHEAD).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(i32::from_be_bytes)
         else {
             return Err(torn(None));
         };
@@ -148,29 +130,19 @@ impl Batches {
             }
         }
         if length < MIN_BATCH_LENGTH {
-            return Err(corrupt(RecordsError::BatchLengthOutOfRange {
-                length,
-                min: MIN_BATCH_LENGTH,
-            }));
+            return Err(corrupt(RecordsError::BatchLengthOutOfRange { length, min: MIN_BATCH_LENGTH }));
         }
         // length >= 49 here, so the conversion succeeds.
         let total = LOG_OVERHEAD + usize::try_from(length).unwrap_or(0);
         if total > self.max_batch_size {
-            return Err(corrupt(RecordsError::BatchTooLarge {
-                size: total,
-                max: self.max_batch_size,
-            }));
+            return Err(corrupt(RecordsError::BatchTooLarge { size: total, max: self.max_batch_size }));
         }
         if total > rest.len() {
             return Err(torn(Some(total)));
         }
         let batch = &rest[..total];
-        let header = if self.verify_crc {
-            RecordBatchHeader::parse(batch)
-        } else {
-            RecordBatchHeader::peek(batch)
-        }
-        .map_err(corrupt)?;
+        let header = if self.verify_crc { RecordBatchHeader::parse(batch) } else { RecordBatchHeader::peek(batch) }
+            .map_err(corrupt)?;
         let bytes = self.data.slice(self.pos..self.pos + total);
         self.pos += total;
         Ok(Some(RecordBatch::from_parts(bytes, header)))
@@ -199,3 +171,106 @@ impl Iterator for Batches {
 }
 
 impl FusedIterator for Batches {}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::records::test_util::{build, is_within, sample_inputs};
+    use crate::records::Compression;
+
+    fn blob(parts: &[&[u8]]) -> Bytes {
+        Bytes::from(parts.concat())
+    }
+
+    fn three() -> [Bytes; 3] {
+        [
+            build(Compression::None, &sample_inputs(3)),
+            build(Compression::Zstd, &sample_inputs(7)),
+            build(Compression::Snappy, &sample_inputs(1)),
+        ]
+    }
+
+    #[test]
+    fn splits_into_zero_copy_slices() {
+        let parts = three();
+        let data = blob(&[&parts[0], &parts[1], &parts[2]]);
+        let mut it = Batches::new(data.clone());
+        for (i, part) in parts.iter().enumerate() {
+            let batch = it.next().unwrap().unwrap();
+            assert_eq!(batch.as_bytes(), part, "batch {i}");
+            assert!(is_within(&data, batch.as_bytes()), "batch {i} was copied");
+            assert_eq!(batch.header().total_size(), part.len());
+        }
+        assert!(it.next().is_none());
+        assert_eq!(it.position(), data.len());
+        assert!(it.remaining().is_empty());
+        assert!(Batches::new(Bytes::new()).next().is_none());
+    }
+
+    #[test]
+    fn torn_tail_at_every_cut() {
+        let parts = three();
+        let first = parts[0].len();
+        for cut in 1..parts[1].len() {
+            let data = blob(&[&parts[0], &parts[1][..cut]]);
+            let mut it = Batches::new(data);
+            assert!(it.next().unwrap().is_ok());
+            let err = it.next().unwrap().unwrap_err();
+            let expected_needed = (cut >= 12).then_some(parts[1].len());
+            match err {
+                SplitError::Torn(t) => {
+                    assert_eq!(t, TornBatch { position: first, available: cut, needed: expected_needed }, "cut {cut}");
+                }
+                other => panic!("cut {cut}: {other}"),
+            }
+            assert!(it.next().is_none(), "fused");
+            assert_eq!(it.position(), first);
+            assert_eq!(&it.remaining()[..], &parts[1][..cut]);
+        }
+    }
+
+    #[test]
+    fn corruption_is_not_torn() {
+        let parts = three();
+        let first = parts[0].len();
+
+        let mut second = parts[1].to_vec();
+        let last = second.len() - 1;
+        second[last] ^= 1;
+        let data = blob(&[&parts[0], &second]);
+        let err = Batches::new(data.clone()).nth(1).unwrap().unwrap_err();
+        assert!(!err.is_torn());
+        assert_eq!(err.position(), first);
+        assert!(matches!(err, SplitError::Corrupt { source: RecordsError::CrcMismatch { .. }, .. }));
+        // Without CRC verification the same bytes split fine.
+        assert_eq!(Batches::new(data).verify_crc(false).filter(|b| b.is_ok()).count(), 2);
+
+        // A partial batch with an impossible length or magic is corrupt, not torn.
+        let mut bad_len = parts[1][..30].to_vec();
+        bad_len[8..12].copy_from_slice(&10i32.to_be_bytes());
+        let err = Batches::new(blob(&[&bad_len])).next().unwrap().unwrap_err();
+        assert!(matches!(
+            err,
+            SplitError::Corrupt { position: 0, source: RecordsError::BatchLengthOutOfRange { length: 10, .. } }
+        ));
+
+        let mut bad_magic = parts[1][..30].to_vec();
+        bad_magic[16] = 1;
+        let err = Batches::new(blob(&[&bad_magic])).next().unwrap().unwrap_err();
+        assert!(matches!(err, SplitError::Corrupt { source: RecordsError::UnsupportedMagic(1), .. }));
+        assert!(err.to_string().contains("byte 0"));
+    }
+
+    #[test]
+    fn max_batch_size_rejects_before_the_bytes_arrive() {
+        let parts = three();
+        let size = parts[1].len();
+        let data = blob(&[&parts[1][..20]]);
+        let err = Batches::new(data.clone()).max_batch_size(size - 1).next().unwrap().unwrap_err();
+        assert!(matches!(err, SplitError::Corrupt { source: RecordsError::BatchTooLarge { .. }, .. }));
+        let err = Batches::new(data).max_batch_size(size).next().unwrap().unwrap_err();
+        assert!(err.is_torn());
+        assert!(err.to_string().contains(&format!("of {size}")));
+    }
+}

@@ -110,14 +110,8 @@ mod tests {
     #[test]
     fn zigzag_known_encodings() {
         // Values from the Protocol Buffers documentation of zigzag encoding.
-        let cases: [(i32, &[u8]); 6] = [
-            (0, &[0x00]),
-            (-1, &[0x01]),
-            (1, &[0x02]),
-            (-2, &[0x03]),
-            (63, &[0x7e]),
-            (-65, &[0x81, 0x01]),
-        ];
+        let cases: [(i32, &[u8]); 6] =
+            [(0, &[0x00]), (-1, &[0x01]), (1, &[0x02]), (-2, &[0x03]), (63, &[0x7e]), (-65, &[0x81, 0x01])];
         for (v, bytes) in cases {
             let mut out = Vec::new();
             put_varint(&mut out, v);

@@ -363,7 +363,13 @@ fn metadata() {
                     rack: Some("rack-a".into()),
                     ..Default::default()
                 },
-                MetadataResponseBroker { node_id: 2, host: "broker-2".into(), port: 9092, rack: None, ..Default::default() },
+                MetadataResponseBroker {
+                    node_id: 2,
+                    host: "broker-2".into(),
+                    port: 9092,
+                    rack: None,
+                    ..Default::default()
+                },
             ],
             cluster_id: Some("cluster-1".into()),
             controller_id: 1,
@@ -749,8 +755,18 @@ fn fetch() {
             topics: vec![FetchTopic {
                 topic: "orders".into(),
                 partitions: vec![
-                    FetchPartition { partition: 0, fetch_offset: 100, partition_max_bytes: 1_048_576, ..Default::default() },
-                    FetchPartition { partition: 1, fetch_offset: 200, partition_max_bytes: 1_048_576, ..Default::default() },
+                    FetchPartition {
+                        partition: 0,
+                        fetch_offset: 100,
+                        partition_max_bytes: 1_048_576,
+                        ..Default::default()
+                    },
+                    FetchPartition {
+                        partition: 1,
+                        fetch_offset: 200,
+                        partition_max_bytes: 1_048_576,
+                        ..Default::default()
+                    },
                 ],
                 ..Default::default()
             }],
@@ -1258,7 +1274,7 @@ fn list_offsets() {
                 }],
                 ..Default::default()
             }],
-        ..Default::default()
+            ..Default::default()
         },
     );
 
@@ -1445,8 +1461,20 @@ fn offset_for_leader_epoch() {
             topics: vec![OffsetForLeaderTopicResult {
                 topic: "orders".into(),
                 partitions: vec![
-                    EpochEndOffset { error_code: 0, partition: 0, leader_epoch: 4, end_offset: 500, ..Default::default() },
-                    EpochEndOffset { error_code: 74, partition: 1, leader_epoch: -1, end_offset: -1, ..Default::default() },
+                    EpochEndOffset {
+                        error_code: 0,
+                        partition: 0,
+                        leader_epoch: 4,
+                        end_offset: 500,
+                        ..Default::default()
+                    },
+                    EpochEndOffset {
+                        error_code: 74,
+                        partition: 1,
+                        leader_epoch: -1,
+                        end_offset: -1,
+                        ..Default::default()
+                    },
                 ],
                 ..Default::default()
             }],
@@ -1480,8 +1508,20 @@ fn offset_for_leader_epoch() {
             topics: vec![OffsetForLeaderTopicResult {
                 topic: "orders".into(),
                 partitions: vec![
-                    EpochEndOffset { error_code: 0, partition: 2, leader_epoch: 4, end_offset: 500, ..Default::default() },
-                    EpochEndOffset { error_code: 75, partition: 1, leader_epoch: -1, end_offset: -1, ..Default::default() },
+                    EpochEndOffset {
+                        error_code: 0,
+                        partition: 2,
+                        leader_epoch: 4,
+                        end_offset: 500,
+                        ..Default::default()
+                    },
+                    EpochEndOffset {
+                        error_code: 75,
+                        partition: 1,
+                        leader_epoch: -1,
+                        end_offset: -1,
+                        ..Default::default()
+                    },
                 ],
                 ..Default::default()
             }],
@@ -1751,5 +1791,803 @@ fn create_topics() {
             ],
             ..Default::default()
         },
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// DeleteTopics (key 20): versions 1-6, flexible 4+
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn delete_topics() {
+    use flotilla_protocol::messages::delete_topics_request::{DeleteTopicState, DeleteTopicsRequest};
+    use flotilla_protocol::messages::delete_topics_response::{DeletableTopicResult, DeleteTopicsResponse};
+
+    // Request v1: topics by name.
+    check(
+        1,
+        "
+        00000002                 # topic_names: ARRAY 2
+          0006 6f7264657273      #   \"orders\"
+          0008 7061796d656e7473  #   \"payments\"
+        00007530                 # timeout_ms 30000
+        ",
+        &DeleteTopicsRequest {
+            topic_names: vec!["orders".into(), "payments".into()],
+            timeout_ms: 30000,
+            ..Default::default()
+        },
+    );
+
+    // Request v6 (flexible): one topic by name (nil id), one by id (null name).
+    check(
+        6,
+        "
+        03                                   # topics: COMPACT_ARRAY 2
+          07 6f7264657273                    #   name \"orders\"
+          00000000000000000000000000000000   #   topic_id: nil
+          00                                 #   TAG_BUFFER
+          00                                 #   name: null
+          a1b2c3d4e5f60718293a4b5c6d7e8f90   #   topic_id (payments)
+          00                                 #   TAG_BUFFER
+        00007530                             # timeout_ms 30000
+        00                                   # TAG_BUFFER
+        ",
+        &DeleteTopicsRequest {
+            topics: vec![
+                DeleteTopicState { name: Some("orders".into()), topic_id: Uuid::nil(), ..Default::default() },
+                DeleteTopicState { name: None, topic_id: PAYMENTS_ID, ..Default::default() },
+            ],
+            timeout_ms: 30000,
+            ..Default::default()
+        },
+    );
+
+    // Response v1.
+    check(
+        1,
+        "
+        00000000                 # throttle_time_ms 0
+        00000002                 # responses: ARRAY 2
+          0006 6f7264657273      #   name \"orders\"
+          0000                   #   error_code 0
+          0008 7061796d656e7473  #   name \"payments\"
+          0003                   #   error_code 3 (UNKNOWN_TOPIC_OR_PARTITION)
+        ",
+        &DeleteTopicsResponse {
+            throttle_time_ms: 0,
+            responses: vec![
+                DeletableTopicResult { name: Some("orders".into()), error_code: 0, ..Default::default() },
+                DeletableTopicResult { name: Some("payments".into()), error_code: 3, ..Default::default() },
+            ],
+            ..Default::default()
+        },
+    );
+
+    // Response v4 (first flexible version): no topic id, no error message.
+    check(
+        4,
+        "
+        00000032                 # throttle_time_ms 50
+        03                       # responses: COMPACT_ARRAY 2
+          07 6f7264657273        #   name \"orders\"
+          0000                   #   error_code 0
+          00                     #   TAG_BUFFER
+          09 7061796d656e7473    #   name \"payments\"
+          0003                   #   error_code 3 (UNKNOWN_TOPIC_OR_PARTITION)
+          00                     #   TAG_BUFFER
+        00                       # TAG_BUFFER
+        ",
+        &DeleteTopicsResponse {
+            throttle_time_ms: 50,
+            responses: vec![
+                DeletableTopicResult { name: Some("orders".into()), error_code: 0, ..Default::default() },
+                DeletableTopicResult { name: Some("payments".into()), error_code: 3, ..Default::default() },
+            ],
+            ..Default::default()
+        },
+    );
+
+    // Response v6: a deleted topic, and an unknown topic id with null name and a message.
+    check(
+        6,
+        "
+        00000000                             # throttle_time_ms 0
+        03                                   # responses: COMPACT_ARRAY 2
+          07 6f7264657273                    #   name \"orders\"
+          0f1e2d3c4b5a69788796a5b4c3d2e1f0   #   topic_id
+          0000                               #   error_code 0
+          00                                 #   error_message: null
+          00                                 #   TAG_BUFFER
+          00                                 #   name: null
+          a1b2c3d4e5f60718293a4b5c6d7e8f90   #   topic_id
+          0064                               #   error_code 100 (UNKNOWN_TOPIC_ID)
+          0e 556e6b6e6f776e20746f706963      #   error_message \"Unknown topic\"
+          00                                 #   TAG_BUFFER
+        00                                   # TAG_BUFFER
+        ",
+        &DeleteTopicsResponse {
+            throttle_time_ms: 0,
+            responses: vec![
+                DeletableTopicResult {
+                    name: Some("orders".into()),
+                    topic_id: ORDERS_ID,
+                    error_code: 0,
+                    error_message: None,
+                    ..Default::default()
+                },
+                DeletableTopicResult {
+                    name: None,
+                    topic_id: PAYMENTS_ID,
+                    error_code: 100,
+                    error_message: Some("Unknown topic".into()),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        },
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// CreatePartitions (key 37): versions 0-3, flexible 2+
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn create_partitions() {
+    use flotilla_protocol::messages::create_partitions_request::{
+        CreatePartitionsAssignment, CreatePartitionsRequest, CreatePartitionsTopic,
+    };
+    use flotilla_protocol::messages::create_partitions_response::{
+        CreatePartitionsResponse, CreatePartitionsTopicResult,
+    };
+
+    let expected_request = |validate_only| CreatePartitionsRequest {
+        topics: vec![
+            CreatePartitionsTopic { name: "orders".into(), count: 6, assignments: None, ..Default::default() },
+            CreatePartitionsTopic {
+                name: "payments".into(),
+                count: 4,
+                assignments: Some(vec![
+                    CreatePartitionsAssignment { broker_ids: vec![1, 2], ..Default::default() },
+                    CreatePartitionsAssignment { broker_ids: vec![2, 3], ..Default::default() },
+                ]),
+                ..Default::default()
+            },
+        ],
+        timeout_ms: 30000,
+        validate_only,
+        ..Default::default()
+    };
+
+    // Request v0: grow "orders" to 6 (broker-chosen placement), "payments" to 4 with explicit replicas.
+    check(
+        0,
+        "
+        00000002                 # topics: ARRAY 2
+          0006 6f7264657273      #   name \"orders\"
+          00000006               #   count 6
+          ffffffff               #   assignments: null
+          0008 7061796d656e7473  #   name \"payments\"
+          00000004               #   count 4
+          00000002               #   assignments: ARRAY 2
+            00000002 00000001 00000002  # broker_ids [1, 2]
+            00000002 00000002 00000003  # broker_ids [2, 3]
+        00007530                 # timeout_ms 30000
+        00                       # validate_only false
+        ",
+        &expected_request(false),
+    );
+
+    // Request v3 (flexible).
+    check(
+        3,
+        "
+        03                       # topics: COMPACT_ARRAY 2
+          07 6f7264657273        #   name \"orders\"
+          00000006               #   count 6
+          00                     #   assignments: null
+          00                     #   TAG_BUFFER
+          09 7061796d656e7473    #   name \"payments\"
+          00000004               #   count 4
+          03                     #   assignments: COMPACT_ARRAY 2
+            03 00000001 00000002 #     broker_ids [1, 2]
+            00                   #     TAG_BUFFER
+            03 00000002 00000003 #     broker_ids [2, 3]
+            00                   #     TAG_BUFFER
+          00                     #   TAG_BUFFER
+        00007530                 # timeout_ms 30000
+        01                       # validate_only true
+        00                       # TAG_BUFFER
+        ",
+        &expected_request(true),
+    );
+
+    // Response v0.
+    check(
+        0,
+        "
+        00000000                 # throttle_time_ms 0
+        00000002                 # results: ARRAY 2
+          0006 6f7264657273      #   name \"orders\"
+          0000                   #   error_code 0
+          ffff                   #   error_message: null
+          0008 7061796d656e7473  #   name \"payments\"
+          0025                   #   error_code 37 (INVALID_PARTITIONS)
+          0017 496e76616c696420706172746974696f6e20636f756e74  # \"Invalid partition count\"
+        ",
+        &CreatePartitionsResponse {
+            throttle_time_ms: 0,
+            results: vec![
+                CreatePartitionsTopicResult {
+                    name: "orders".into(),
+                    error_code: 0,
+                    error_message: None,
+                    ..Default::default()
+                },
+                CreatePartitionsTopicResult {
+                    name: "payments".into(),
+                    error_code: 37,
+                    error_message: Some("Invalid partition count".into()),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        },
+    );
+
+    // Response v3 (flexible).
+    check(
+        3,
+        "
+        00000000                 # throttle_time_ms 0
+        03                       # results: COMPACT_ARRAY 2
+          07 6f7264657273        #   name \"orders\"
+          0000                   #   error_code 0
+          00                     #   error_message: null
+          00                     #   TAG_BUFFER
+          09 7061796d656e7473    #   name \"payments\"
+          0025                   #   error_code 37 (INVALID_PARTITIONS)
+          18 496e76616c696420706172746974696f6e20636f756e74  # \"Invalid partition count\"
+          00                     #   TAG_BUFFER
+        00                       # TAG_BUFFER
+        ",
+        &CreatePartitionsResponse {
+            throttle_time_ms: 0,
+            results: vec![
+                CreatePartitionsTopicResult {
+                    name: "orders".into(),
+                    error_code: 0,
+                    error_message: None,
+                    ..Default::default()
+                },
+                CreatePartitionsTopicResult {
+                    name: "payments".into(),
+                    error_code: 37,
+                    error_message: Some("Invalid partition count".into()),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        },
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// DeleteRecords (key 21): versions 0-2, flexible 2+
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn delete_records() {
+    use flotilla_protocol::messages::delete_records_request::{
+        DeleteRecordsPartition, DeleteRecordsRequest, DeleteRecordsTopic,
+    };
+    use flotilla_protocol::messages::delete_records_response::{
+        DeleteRecordsPartitionResult, DeleteRecordsResponse, DeleteRecordsTopicResult,
+    };
+
+    let request = DeleteRecordsRequest {
+        topics: vec![DeleteRecordsTopic {
+            name: "orders".into(),
+            partitions: vec![
+                DeleteRecordsPartition { partition_index: 0, offset: 100, ..Default::default() },
+                DeleteRecordsPartition { partition_index: 1, offset: -1, ..Default::default() },
+            ],
+            ..Default::default()
+        }],
+        timeout_ms: 30000,
+        ..Default::default()
+    };
+    let response = DeleteRecordsResponse {
+        throttle_time_ms: 0,
+        topics: vec![DeleteRecordsTopicResult {
+            name: "orders".into(),
+            partitions: vec![
+                DeleteRecordsPartitionResult {
+                    partition_index: 0,
+                    low_watermark: 100,
+                    error_code: 0,
+                    ..Default::default()
+                },
+                DeleteRecordsPartitionResult {
+                    partition_index: 1,
+                    low_watermark: -1,
+                    error_code: 1,
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+
+    // Request v0: delete before offset 100 in partition 0 and up to the high watermark (-1) in partition 1.
+    check(
+        0,
+        "
+        00000001                 # topics: ARRAY 1
+          0006 6f7264657273      #   name \"orders\"
+          00000002               #   partitions: ARRAY 2
+            00000000             #     partition_index 0
+            0000000000000064     #     offset 100
+            00000001             #     partition_index 1
+            ffffffffffffffff     #     offset -1 (high watermark)
+        00007530                 # timeout_ms 30000
+        ",
+        &request,
+    );
+
+    // Request v2 (flexible).
+    check(
+        2,
+        "
+        02                       # topics: COMPACT_ARRAY 1
+          07 6f7264657273        #   name \"orders\"
+          03                     #   partitions: COMPACT_ARRAY 2
+            00000000             #     partition_index 0
+            0000000000000064     #     offset 100
+            00                   #     TAG_BUFFER
+            00000001             #     partition_index 1
+            ffffffffffffffff     #     offset -1
+            00                   #     TAG_BUFFER
+          00                     #   TAG_BUFFER
+        00007530                 # timeout_ms 30000
+        00                       # TAG_BUFFER
+        ",
+        &request,
+    );
+
+    // Response v0.
+    check(
+        0,
+        "
+        00000000                 # throttle_time_ms 0
+        00000001                 # topics: ARRAY 1
+          0006 6f7264657273      #   name \"orders\"
+          00000002               #   partitions: ARRAY 2
+            00000000             #     partition_index 0
+            0000000000000064     #     low_watermark 100
+            0000                 #     error_code 0
+            00000001             #     partition_index 1
+            ffffffffffffffff     #     low_watermark -1
+            0001                 #     error_code 1 (OFFSET_OUT_OF_RANGE)
+        ",
+        &response,
+    );
+
+    // Response v2 (flexible).
+    check(
+        2,
+        "
+        00000000                 # throttle_time_ms 0
+        02                       # topics: COMPACT_ARRAY 1
+          07 6f7264657273        #   name \"orders\"
+          03                     #   partitions: COMPACT_ARRAY 2
+            00000000             #     partition_index 0
+            0000000000000064     #     low_watermark 100
+            0000                 #     error_code 0
+            00                   #     TAG_BUFFER
+            00000001             #     partition_index 1
+            ffffffffffffffff     #     low_watermark -1
+            0001                 #     error_code 1 (OFFSET_OUT_OF_RANGE)
+            00                   #     TAG_BUFFER
+          00                     #   TAG_BUFFER
+        00                       # TAG_BUFFER
+        ",
+        &response,
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// DescribeConfigs (key 32): versions 1-4, flexible 4+
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn describe_configs() {
+    use flotilla_protocol::messages::describe_configs_request::{DescribeConfigsRequest, DescribeConfigsResource};
+    use flotilla_protocol::messages::describe_configs_response::{
+        DescribeConfigsResourceResult, DescribeConfigsResponse, DescribeConfigsResult, DescribeConfigsSynonym,
+    };
+
+    let resources = vec![
+        DescribeConfigsResource {
+            resource_type: 2,
+            resource_name: "orders".into(),
+            configuration_keys: Some(vec!["retention.ms".into()]),
+            ..Default::default()
+        },
+        DescribeConfigsResource {
+            resource_type: 4,
+            resource_name: "1".into(),
+            configuration_keys: None,
+            ..Default::default()
+        },
+    ];
+
+    // Request v1: one key of topic "orders", all keys of broker 1; with synonyms.
+    check(
+        1,
+        "
+        00000002                 # resources: ARRAY 2
+          02                     #   resource_type 2 (TOPIC)
+          0006 6f7264657273      #   resource_name \"orders\"
+          00000001               #   configuration_keys: ARRAY 1
+            000c 726574656e74696f6e2e6d73  # \"retention.ms\"
+          04                     #   resource_type 4 (BROKER)
+          0001 31                #   resource_name \"1\"
+          ffffffff               #   configuration_keys: null (all)
+        01                       # include_synonyms true
+        ",
+        &DescribeConfigsRequest { resources: resources.clone(), include_synonyms: true, ..Default::default() },
+    );
+
+    // Request v4 (flexible): also documentation.
+    check(
+        4,
+        "
+        03                       # resources: COMPACT_ARRAY 2
+          02                     #   resource_type 2 (TOPIC)
+          07 6f7264657273        #   resource_name \"orders\"
+          02                     #   configuration_keys: COMPACT_ARRAY 1
+            0d 726574656e74696f6e2e6d73    # \"retention.ms\"
+          00                     #   TAG_BUFFER
+          04                     #   resource_type 4 (BROKER)
+          02 31                  #   resource_name \"1\"
+          00                     #   configuration_keys: null
+          00                     #   TAG_BUFFER
+        01                       # include_synonyms true
+        01                       # include_documentation true
+        00                       # TAG_BUFFER
+        ",
+        &DescribeConfigsRequest {
+            resources,
+            include_synonyms: true,
+            include_documentation: true,
+            ..Default::default()
+        },
+    );
+
+    // Response v1: a topic override with two synonyms (one with a null value).
+    check(
+        1,
+        "
+        00000000                 # throttle_time_ms 0
+        00000001                 # results: ARRAY 1
+          0000                   #   error_code 0
+          ffff                   #   error_message: null
+          02                     #   resource_type 2 (TOPIC)
+          0006 6f7264657273      #   resource_name \"orders\"
+          00000001               #   configs: ARRAY 1
+            000c 726574656e74696f6e2e6d73  # name \"retention.ms\"
+            0008 3836343030303030  #   value \"86400000\"
+            00                   #     read_only false
+            01                   #     config_source 1 (TOPIC_CONFIG)
+            00                   #     is_sensitive false
+            00000002             #     synonyms: ARRAY 2
+              000c 726574656e74696f6e2e6d73        # name \"retention.ms\"
+              0008 3836343030303030                # value \"86400000\"
+              01                                   # source 1 (TOPIC_CONFIG)
+              0010 6c6f672e726574656e74696f6e2e6d73  # name \"log.retention.ms\"
+              ffff                                 # value: null
+              04                                   # source 4 (STATIC_BROKER_CONFIG)
+        ",
+        &DescribeConfigsResponse {
+            throttle_time_ms: 0,
+            results: vec![DescribeConfigsResult {
+                error_code: 0,
+                error_message: None,
+                resource_type: 2,
+                resource_name: "orders".into(),
+                configs: vec![DescribeConfigsResourceResult {
+                    name: "retention.ms".into(),
+                    value: Some("86400000".into()),
+                    read_only: false,
+                    config_source: 1,
+                    is_sensitive: false,
+                    synonyms: vec![
+                        DescribeConfigsSynonym {
+                            name: "retention.ms".into(),
+                            value: Some("86400000".into()),
+                            source: 1,
+                            ..Default::default()
+                        },
+                        DescribeConfigsSynonym {
+                            name: "log.retention.ms".into(),
+                            value: None,
+                            source: 4,
+                            ..Default::default()
+                        },
+                    ],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+    );
+
+    // Response v3 (non-flexible): config type and documentation; a second resource failed.
+    check(
+        3,
+        "
+        00000000                 # throttle_time_ms 0
+        00000002                 # results: ARRAY 2
+          0000                   #   error_code 0
+          ffff                   #   error_message: null
+          02                     #   resource_type 2 (TOPIC)
+          0006 6f7264657273      #   resource_name \"orders\"
+          00000001               #   configs: ARRAY 1
+            000c 726574656e74696f6e2e6d73  # name \"retention.ms\"
+            0008 3836343030303030  #   value \"86400000\"
+            00                   #     read_only false
+            01                   #     config_source 1 (TOPIC_CONFIG)
+            00                   #     is_sensitive false
+            00000000             #     synonyms: ARRAY 0
+            05                   #     config_type 5 (LONG)
+            0041 546865206e756d626572206f66206d696c6c697365636f6e647320746f206b6565702061206c6f672066696c65206265666f72652064656c6574696e672069742e
+                                 #     documentation \"The number of milliseconds to keep a log file before deleting it.\"
+          0003                   #   error_code 3 (UNKNOWN_TOPIC_OR_PARTITION)
+          000d 556e6b6e6f776e20746f706963  # error_message \"Unknown topic\"
+          02                     #   resource_type 2 (TOPIC)
+          0008 7061796d656e7473  #   resource_name \"payments\"
+          00000000               #   configs: ARRAY 0
+        ",
+        &DescribeConfigsResponse {
+            throttle_time_ms: 0,
+            results: vec![
+                DescribeConfigsResult {
+                    error_code: 0,
+                    error_message: None,
+                    resource_type: 2,
+                    resource_name: "orders".into(),
+                    configs: vec![DescribeConfigsResourceResult {
+                        name: "retention.ms".into(),
+                        value: Some("86400000".into()),
+                        read_only: false,
+                        config_source: 1,
+                        is_sensitive: false,
+                        synonyms: vec![],
+                        config_type: 5,
+                        documentation: Some(
+                            "The number of milliseconds to keep a log file before deleting it.".into(),
+                        ),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                },
+                DescribeConfigsResult {
+                    error_code: 3,
+                    error_message: Some("Unknown topic".into()),
+                    resource_type: 2,
+                    resource_name: "payments".into(),
+                    configs: vec![],
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        },
+    );
+
+    // Response v4 (flexible): two configs, null documentation.
+    check(
+        4,
+        "
+        00000000                 # throttle_time_ms 0
+        02                       # results: COMPACT_ARRAY 1
+          0000                   #   error_code 0
+          00                     #   error_message: null
+          02                     #   resource_type 2 (TOPIC)
+          07 6f7264657273        #   resource_name \"orders\"
+          03                     #   configs: COMPACT_ARRAY 2
+            0d 726574656e74696f6e2e6d73  #   name \"retention.ms\"
+            09 3836343030303030  #     value \"86400000\"
+            00                   #     read_only false
+            01                   #     config_source 1 (TOPIC_CONFIG)
+            00                   #     is_sensitive false
+            02                   #     synonyms: COMPACT_ARRAY 1
+              0d 726574656e74696f6e2e6d73  # name \"retention.ms\"
+              09 3836343030303030  #     value \"86400000\"
+              01                 #       source 1 (TOPIC_CONFIG)
+              00                 #       TAG_BUFFER
+            05                   #     config_type 5 (LONG)
+            00                   #     documentation: null
+            00                   #     TAG_BUFFER
+            14 6d696e2e696e73796e632e7265706c69636173  # name \"min.insync.replicas\"
+            02 32                #     value \"2\"
+            00                   #     read_only false
+            05                   #     config_source 5 (DEFAULT_CONFIG)
+            00                   #     is_sensitive false
+            01                   #     synonyms: COMPACT_ARRAY 0
+            03                   #     config_type 3 (INT)
+            00                   #     documentation: null
+            00                   #     TAG_BUFFER
+          00                     #   TAG_BUFFER
+        00                       # TAG_BUFFER
+        ",
+        &DescribeConfigsResponse {
+            throttle_time_ms: 0,
+            results: vec![DescribeConfigsResult {
+                error_code: 0,
+                error_message: None,
+                resource_type: 2,
+                resource_name: "orders".into(),
+                configs: vec![
+                    DescribeConfigsResourceResult {
+                        name: "retention.ms".into(),
+                        value: Some("86400000".into()),
+                        read_only: false,
+                        config_source: 1,
+                        is_sensitive: false,
+                        synonyms: vec![DescribeConfigsSynonym {
+                            name: "retention.ms".into(),
+                            value: Some("86400000".into()),
+                            source: 1,
+                            ..Default::default()
+                        }],
+                        config_type: 5,
+                        documentation: None,
+                        ..Default::default()
+                    },
+                    DescribeConfigsResourceResult {
+                        name: "min.insync.replicas".into(),
+                        value: Some("2".into()),
+                        read_only: false,
+                        config_source: 5,
+                        is_sensitive: false,
+                        synonyms: vec![],
+                        config_type: 3,
+                        documentation: None,
+                        ..Default::default()
+                    },
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// AlterConfigs (key 33): versions 0-2, flexible 2+
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn alter_configs() {
+    use flotilla_protocol::messages::alter_configs_request::{
+        AlterConfigsRequest, AlterConfigsResource, AlterableConfig,
+    };
+    use flotilla_protocol::messages::alter_configs_response::{AlterConfigsResourceResponse, AlterConfigsResponse};
+
+    let request = AlterConfigsRequest {
+        resources: vec![AlterConfigsResource {
+            resource_type: 2,
+            resource_name: "orders".into(),
+            configs: vec![
+                AlterableConfig { name: "retention.ms".into(), value: Some("604800000".into()), ..Default::default() },
+                AlterableConfig { name: "cleanup.policy".into(), value: None, ..Default::default() },
+            ],
+            ..Default::default()
+        }],
+        validate_only: true,
+        ..Default::default()
+    };
+    let response = AlterConfigsResponse {
+        throttle_time_ms: 0,
+        responses: vec![
+            AlterConfigsResourceResponse {
+                error_code: 0,
+                error_message: None,
+                resource_type: 2,
+                resource_name: "orders".into(),
+                ..Default::default()
+            },
+            AlterConfigsResourceResponse {
+                error_code: 40,
+                error_message: Some("Invalid value -5 for configuration retention.ms".into()),
+                resource_type: 2,
+                resource_name: "payments".into(),
+                ..Default::default()
+            },
+        ],
+        ..Default::default()
+    };
+
+    // Request v0: set retention.ms, clear cleanup.policy (null value); validate only.
+    check(
+        0,
+        "
+        00000001                 # resources: ARRAY 1
+          02                     #   resource_type 2 (TOPIC)
+          0006 6f7264657273      #   resource_name \"orders\"
+          00000002               #   configs: ARRAY 2
+            000c 726574656e74696f6e2e6d73      # name \"retention.ms\"
+            0009 363034383030303030            # value \"604800000\"
+            000e 636c65616e75702e706f6c696379  # name \"cleanup.policy\"
+            ffff                               # value: null
+        01                       # validate_only true
+        ",
+        &request,
+    );
+
+    // Request v2 (flexible).
+    check(
+        2,
+        "
+        02                       # resources: COMPACT_ARRAY 1
+          02                     #   resource_type 2 (TOPIC)
+          07 6f7264657273        #   resource_name \"orders\"
+          03                     #   configs: COMPACT_ARRAY 2
+            0d 726574656e74696f6e2e6d73        # name \"retention.ms\"
+            0a 363034383030303030              # value \"604800000\"
+            00                                 # TAG_BUFFER
+            0f 636c65616e75702e706f6c696379    # name \"cleanup.policy\"
+            00                                 # value: null
+            00                                 # TAG_BUFFER
+          00                     #   TAG_BUFFER
+        01                       # validate_only true
+        00                       # TAG_BUFFER
+        ",
+        &request,
+    );
+
+    // Response v0.
+    check(
+        0,
+        "
+        00000000                 # throttle_time_ms 0
+        00000002                 # responses: ARRAY 2
+          0000                   #   error_code 0
+          ffff                   #   error_message: null
+          02                     #   resource_type 2 (TOPIC)
+          0006 6f7264657273      #   resource_name \"orders\"
+          0028                   #   error_code 40 (INVALID_CONFIG)
+          002f 496e76616c69642076616c7565202d3520666f7220636f6e66696775726174696f6e20726574656e74696f6e2e6d73
+                                 #   error_message \"Invalid value -5 for configuration retention.ms\"
+          02                     #   resource_type 2 (TOPIC)
+          0008 7061796d656e7473  #   resource_name \"payments\"
+        ",
+        &response,
+    );
+
+    // Response v2 (flexible).
+    check(
+        2,
+        "
+        00000000                 # throttle_time_ms 0
+        03                       # responses: COMPACT_ARRAY 2
+          0000                   #   error_code 0
+          00                     #   error_message: null
+          02                     #   resource_type 2 (TOPIC)
+          07 6f7264657273        #   resource_name \"orders\"
+          00                     #   TAG_BUFFER
+          0028                   #   error_code 40 (INVALID_CONFIG)
+          30 496e76616c69642076616c7565202d3520666f7220636f6e66696775726174696f6e20726574656e74696f6e2e6d73
+                                 #   error_message \"Invalid value -5 for configuration retention.ms\"
+          02                     #   resource_type 2 (TOPIC)
+          09 7061796d656e7473    #   resource_name \"payments\"
+          00                     #   TAG_BUFFER
+        00                       # TAG_BUFFER
+        ",
+        &response,
     );
 }

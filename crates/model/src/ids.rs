@@ -2,47 +2,18 @@
 
 use std::fmt;
 
+use crate::newtype::int_newtype;
 use crate::topic_name::TopicName;
 
-macro_rules! id_newtype {
-    ($(#[$doc:meta])* $name:ident($inner:ty)) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name($inner);
-
-        impl $name {
-            pub const fn new(value: $inner) -> Self {
-                Self(value)
-            }
-
-            pub const fn get(self) -> $inner {
-                self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-
-        impl From<$inner> for $name {
-            fn from(value: $inner) -> Self {
-                Self(value)
-            }
-        }
-    };
-}
-
-id_newtype!(
+int_newtype!(
     /// A node: a broker, a controller, or both (Kafka's `node.id`, also the broker id).
     NodeId(i32)
 );
-id_newtype!(
+int_newtype!(
     /// A partition's index within its topic.
     PartitionIndex(i32)
 );
-id_newtype!(
+int_newtype!(
     /// A producer id handed out by InitProducerId; -1 means "not idempotent".
     ProducerId(i64)
 );

@@ -9,6 +9,7 @@
 
 pub mod error_code;
 pub mod ids;
+mod newtype;
 pub mod offsets;
 pub mod topic_name;
 

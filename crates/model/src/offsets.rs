@@ -1,56 +1,31 @@
 //! Positions and generations: log offsets, leader and partition epochs, producer epochs and sequences.
 
-use std::fmt;
+use crate::newtype::int_newtype;
 
-macro_rules! ordinal_newtype {
-    ($(#[$doc:meta])* $name:ident($inner:ty)) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-        pub struct $name($inner);
-
-        impl $name {
-            pub const fn new(value: $inner) -> Self {
-                Self(value)
-            }
-
-            pub const fn get(self) -> $inner {
-                self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-
-        impl From<$inner> for $name {
-            fn from(value: $inner) -> Self {
-                Self(value)
-            }
-        }
-    };
-}
-
-ordinal_newtype!(
+int_newtype!(
     /// An offset in a partition's log: the position of a record, a log end offset, a high watermark.
-    Offset(i64)
+    Offset(i64),
+    derive(Default)
 );
-ordinal_newtype!(
+int_newtype!(
     /// The leader epoch of a partition: bumped on every leader change, stamped into each batch.
-    LeaderEpoch(i32)
+    LeaderEpoch(i32),
+    derive(Default)
 );
-ordinal_newtype!(
+int_newtype!(
     /// The partition epoch: bumped on every change of a partition's replicas, ISR or leader (KIP-841).
-    PartitionEpoch(i32)
+    PartitionEpoch(i32),
+    derive(Default)
 );
-ordinal_newtype!(
+int_newtype!(
     /// A producer's epoch: bumped when a producer id is re-initialised, fencing older instances.
-    ProducerEpoch(i16)
+    ProducerEpoch(i16),
+    derive(Default)
 );
-ordinal_newtype!(
+int_newtype!(
     /// A record's sequence number within a producer's stream to one partition.
-    Sequence(i32)
+    Sequence(i32),
+    derive(Default)
 );
 
 impl Offset {

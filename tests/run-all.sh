@@ -17,6 +17,12 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "toolchain"
 cargo --version
+# rocksdb's bindings are generated with bindgen, which needs libclang.
+if ! ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1; then
+    step "installing libclang-dev from Debian"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libclang-dev
+fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
     step "installing cargo-fuzz from crates.io"
     cargo install cargo-fuzz --locked

@@ -492,10 +492,13 @@ impl<'a> Ctx<'a> {
         let mut next_tag = 0u64;
         for f in &tagged_sorted {
             let tag = f.tag.unwrap_or_default();
+            // An unknown field can carry this tag when the known field does not exist in the version being
+            // encoded (it was decoded as unknown); it goes here, in tag order.
+            let tag_end = u64::from(tag) + 1;
             let v = format!("self.{}", ident(&f.name));
             let _ = writeln!(
                 out,
-                "write_unknown_tags(w, &self.unknown_tagged_fields, {next_tag}, {tag});\nif {} {{\nw.uvarint({tag});\nw.uvarint(({}) as u32);\n{}}}",
+                "write_unknown_tags(w, &self.unknown_tagged_fields, {next_tag}, {tag_end});\nif {} {{\nw.uvarint({tag});\nw.uvarint(({}) as u32);\n{}}}",
                 present(f)?,
                 self.len_field(f, &v, "true"),
                 self.encode_field(f, &v, "true")
@@ -552,6 +555,17 @@ impl<'a> Ctx<'a> {
                 c = format!("({}) && g.one_in(2)", cond(f.tagged.intersect(f.versions), all));
             }
             guarded(out, &c, &format!("this.{} = {gen};\n", ident(&f.name)));
+        }
+        if flexible_cond != "false" {
+            let mut known = String::new();
+            for f in &tagged_sorted {
+                let c = cond(f.tagged.intersect(f.versions), all);
+                let _ = write!(known, "if {c} {{ known.push({}u32); }}\n", f.tag.unwrap_or_default());
+            }
+            let _ = writeln!(
+                out,
+                "if ({flexible_cond}) && g.unknown_tags() {{\nlet mut known: Vec<u32> = Vec::new();\n{known}this.unknown_tagged_fields = g.raw_tags(&known);\n}}"
+            );
         }
         out.push_str("this\n}\n}\n\n");
 

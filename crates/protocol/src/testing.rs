@@ -9,11 +9,36 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub struct Gen {
     state: u64,
+    unknown_tags: bool,
 }
 
 impl Gen {
     pub fn new(seed: u64) -> Self {
-        Self { state: seed }
+        Self { state: seed, unknown_tags: false }
+    }
+
+    /// Also fills structs with unknown tagged fields (for our own round trips; the differential oracle
+    /// orders unknown tags differently, so it runs without them).
+    pub fn with_unknown_tags(mut self) -> Self {
+        self.unknown_tags = true;
+        self
+    }
+
+    /// Whether to add unknown tagged fields to the struct being generated.
+    pub fn unknown_tags(&mut self) -> bool {
+        self.unknown_tags && self.one_in(2)
+    }
+
+    /// Up to three unknown tagged fields in ascending tag order, none of them a tag in `known`. Tags are
+    /// small (so they interleave with known ones) or huge (up to `u32::MAX`).
+    pub fn raw_tags(&mut self, known: &[u32]) -> Vec<crate::RawTaggedField> {
+        let mut tags: Vec<u32> = (0..self.u64() % 4)
+            .map(|_| if self.one_in(4) { u32::MAX - (self.u64() % 3) as u32 } else { (self.u64() % 6) as u32 })
+            .filter(|t| !known.contains(t))
+            .collect();
+        tags.sort_unstable();
+        tags.dedup();
+        tags.into_iter().map(|tag| crate::RawTaggedField { tag, data: self.bytes() }).collect()
     }
 
     pub fn u64(&mut self) -> u64 {

@@ -146,3 +146,18 @@ fn tagged_fields_must_ascend_and_the_largest_tag_survives_a_round_trip() {
     m.encode(&mut w, 2).expect("encodes");
     assert_eq!(w.finish().to_bytes(), Bytes::from(largest));
 }
+
+#[test]
+fn an_unknown_tag_that_is_known_in_later_versions_survives_a_round_trip() {
+    use flotilla_protocol::messages::FetchRequest;
+    // FetchRequest v13 has tagged field 0 (cluster_id) but tag 1 (replica_state) only from v15: at v13 a
+    // tag-1 field is unknown and must be written back.
+    let mut m = FetchRequest::default();
+    m.unknown_tagged_fields.push(flotilla_protocol::RawTaggedField { tag: 1, data: Bytes::from_static(&[1]) });
+    let mut w = flotilla_protocol::Writer::new();
+    m.encode(&mut w, 13).expect("encodes");
+    let bytes = w.finish().to_bytes();
+    assert_eq!(bytes.len(), m.encoded_len(13));
+    let back = FetchRequest::decode(&mut Reader::new(bytes), 13).expect("decodes");
+    assert_eq!(back, m);
+}

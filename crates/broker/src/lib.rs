@@ -1,0 +1,21 @@
+//! The Kafka front end of a Flotilla node.
+//!
+//! - [`server`]: accepts connections on a bound listener (tests bind port 0), honours `max.connections`, and
+//!   shuts down cleanly: it stops accepting, lets every connection finish the request it is handling, then
+//!   returns.
+//! - [`connection`]: one task per connection. Frames are size-checked against `socket.request.max.bytes`
+//!   from their 4-byte prefix before a byte of the body is read; requests are handled one at a time and
+//!   answered in order, as Kafka mutes a connection while it handles a request, so pipelined produce
+//!   requests keep their order. An idle connection holds only its socket and a small read buffer.
+//! - [`handlers`]: one file per Kafka API with the versions it serves; [`handlers::SUPPORTED_APIS`] is the
+//!   registry from which ApiVersions is answered, so what is advertised is what is implemented.
+//!
+//! Malformed input (a bad size prefix, an unknown API, a body that does not decode) closes that connection
+//! with a log line and never affects other connections.
+
+pub mod connection;
+pub mod handlers;
+pub mod server;
+
+pub use connection::{ConnectionLimits, RequestContext, RequestHandler};
+pub use server::serve;

@@ -1,0 +1,67 @@
+//! The accept loop of one Kafka listener.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+use tracing::{info, warn};
+
+use crate::connection::{self, ConnectionLimits, RequestHandler};
+
+/// Serves Kafka clients on `listener` until `shutdown` completes, then stops accepting, lets every
+/// connection answer the request it is handling, and returns when all are closed.
+///
+/// At most `max_connections` connections are open at once (`max.connections`): past that, accepting
+/// pauses until one closes, as Kafka's acceptor does.
+pub async fn serve<H: RequestHandler>(
+    listener: TcpListener,
+    handler: Arc<H>,
+    limits: ConnectionLimits,
+    max_connections: usize,
+    shutdown: impl Future<Output = ()>,
+) {
+    let permits = Arc::new(Semaphore::new(max_connections));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            _ = &mut shutdown => break,
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let accepted = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        // Reap finished connections so the set does not grow with the connection history.
+        while connections.try_join_next().is_some() {}
+        match accepted {
+            Ok((stream, peer)) => {
+                if let Err(e) = stream.set_nodelay(true) {
+                    warn!(%peer, error = %e, "cannot set TCP_NODELAY");
+                }
+                let handler = handler.clone();
+                let stop = stop_rx.clone();
+                connections.spawn(async move {
+                    let result = connection::run(stream, peer, handler, limits, stop).await;
+                    connection::log_end(peer, &result);
+                    drop(permit);
+                });
+            }
+            Err(e) => {
+                // Typically EMFILE: keep serving the connections we have.
+                warn!(error = %e, "accept failed");
+                drop(permit);
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+    info!(open = connections.len(), "listener stopping; finishing in-flight requests");
+    let _ = stop_tx.send(true);
+    while connections.join_next().await.is_some() {}
+}

@@ -560,7 +560,7 @@ impl<'a> Ctx<'a> {
             let mut known = String::new();
             for f in &tagged_sorted {
                 let c = cond(f.tagged.intersect(f.versions), all);
-                let _ = write!(known, "if {c} {{ known.push({}u32); }}\n", f.tag.unwrap_or_default());
+                let _ = writeln!(known, "if {c} {{ known.push({}u32); }}", f.tag.unwrap_or_default());
             }
             let _ = writeln!(
                 out,

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the project: the gate (format, lints, tests) and the bounded fuzz runs.
 # Installs what it needs and skips what is already there, so it works on a fresh machine and is cheap
-# on a warm one. Usage: tests/run-all.sh   (FUZZ_SECONDS=60 by default; FUZZ_SECONDS=0 skips fuzzing)
+# on a warm one. Usage: tests/run-all.sh
+#   FUZZ_SECONDS=60    time cap per fuzz target (0 skips fuzzing)
+#   FUZZ_RUNS=1000000  inputs per fuzz target; with a fixed FUZZ_SEED the run is reproducible
+#   FUZZ_SEED=1        libFuzzer's seed; another value (0 = random) explores further
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -12,6 +15,8 @@ if [ -z "${CARGO_TARGET_DIR:-}" ]; then
     if [ -w /work ]; then export CARGO_TARGET_DIR=/work/target; else export CARGO_TARGET_DIR="$root/target"; fi
 fi
 fuzz_seconds="${FUZZ_SECONDS:-60}"
+fuzz_runs="${FUZZ_RUNS:-1000000}"
+fuzz_seed="${FUZZ_SEED:-1}"
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -45,7 +50,8 @@ if [ "$fuzz_seconds" != "0" ]; then
         work="$(mktemp -d)"
         cp -r "$fuzz_dir/fuzz/corpus/$target/." "$work/"
         (cd "$fuzz_dir" && RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$CARGO_TARGET_DIR-fuzz" \
-            cargo fuzz run -O "$target" "$work" -- -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -max_len=65536)
+            cargo fuzz run -O "$target" "$work" -- -seed="$fuzz_seed" -runs="$fuzz_runs" \
+                -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -max_len=65536)
         rm -rf "$work"
     done
 fi

@@ -155,7 +155,7 @@ impl Writer {
     pub fn len_prefix(&mut self, len: Option<usize>, compact: bool, wide: bool) {
         match (len, compact) {
             (None, true) => self.uvarint(0),
-            (Some(n), true) => self.uvarint(n as u32 + 1),
+            (Some(n), true) => self.uvarint((n as u32).saturating_add(1)),
             (None, false) if wide => self.i32(-1),
             (None, false) => self.i16(-1),
             (Some(n), false) if wide => self.i32(n as i32),
@@ -235,7 +235,7 @@ pub fn uvarint_len(v: u32) -> usize {
 pub fn len_prefix_len(len: Option<usize>, compact: bool, wide: bool) -> usize {
     match (len, compact) {
         (None, true) => 1,
-        (Some(n), true) => uvarint_len(n as u32 + 1),
+        (Some(n), true) => uvarint_len((n as u32).saturating_add(1)),
         (_, false) if wide => 4,
         (_, false) => 2,
     }

@@ -8,14 +8,24 @@
 //!   answered in order, as Kafka mutes a connection while it handles a request, so pipelined produce
 //!   requests keep their order. An idle connection holds only its socket and a small read buffer.
 //! - [`handlers`]: one file per Kafka API with the versions it serves; [`handlers::SUPPORTED_APIS`] is the
-//!   registry from which ApiVersions is answered, so what is advertised is what is implemented.
+//!   registry from which ApiVersions is answered, so what is advertised is what is implemented. Typed
+//!   errors become Kafka error codes here and nowhere else.
+//! - [`broker`]: [`Broker`], the [`RequestHandler`] of a broker node: holds the partitions, the config and
+//!   the limits, and dispatches each request to its handler file's one function.
+//! - [`partition`]: the partitions this broker hosts ([`partition::Partitions`]), reconciled with each
+//!   metadata image; per partition the log, idempotent producer state, leader/follower state and high
+//!   watermark; the write path (produce), the read path (fetch) and offset lookups. Blocking I/O runs
+//!   on tokio's blocking threads.
 //!
 //! Malformed input (a bad size prefix, an unknown API, a body that does not decode) closes that connection
 //! with a log line and never affects other connections.
 
+pub mod broker;
 pub mod connection;
 pub mod handlers;
+pub mod partition;
 pub mod server;
 
+pub use broker::{Broker, BrokerLimits};
 pub use connection::{ConnectionLimits, RequestContext, RequestHandler};
 pub use server::serve;

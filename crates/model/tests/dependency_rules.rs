@@ -25,9 +25,7 @@ fn dependencies(manifest: &str) -> Vec<String> {
 }
 
 fn package_name(manifest: &str) -> Option<String> {
-    manifest
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("name = ").map(|n| n.trim_matches('"').to_string()))
+    manifest.lines().find_map(|l| l.trim().strip_prefix("name = ").map(|n| n.trim_matches('"').to_string()))
 }
 
 /// What each crate may depend on among Flotilla's crates, and which outside crates it must not use.
@@ -38,11 +36,17 @@ fn rules() -> BTreeMap<&'static str, (&'static [&'static str], &'static [&'stati
         ("flotilla-protocol", (&["flotilla-model"][..], IO)),
         ("flotilla-config", (&["flotilla-model"][..], IO)),
         ("flotilla-metadata", (&["flotilla-model"][..], IO)),
-        ("flotilla-storage", (&["flotilla-model", "flotilla-protocol"][..], &["tonic", "prost", "openraft", "rocksdb"][..])),
+        (
+            "flotilla-storage",
+            (&["flotilla-model", "flotilla-protocol"][..], &["tonic", "prost", "openraft", "rocksdb"][..]),
+        ),
         ("flotilla-raft", (&[][..], &["kafka-protocol"][..])),
         (
             "flotilla-controller",
-            (&["flotilla-model", "flotilla-metadata", "flotilla-config", "flotilla-raft", "flotilla-protocol"][..], &[][..]),
+            (
+                &["flotilla-model", "flotilla-metadata", "flotilla-config", "flotilla-raft", "flotilla-protocol"][..],
+                &[][..],
+            ),
         ),
         ("flotilla-client", (&["flotilla-model", "flotilla-protocol"][..], &["rocksdb", "openraft"][..])),
     ])

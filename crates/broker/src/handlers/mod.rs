@@ -1,9 +1,17 @@
 //! One module per Kafka API. Each declares the versions it serves next to its code; [`SUPPORTED_APIS`] is
 //! the registry ApiVersions answers from.
+//!
+//! This is where typed errors become Kafka error codes ([`partition_error_code`]).
 
 pub mod api_versions;
+pub mod fetch;
+pub mod list_offsets;
+pub mod produce;
 
+use flotilla_model::ErrorCode;
 use flotilla_protocol::{ApiKey, VersionRange};
+
+use crate::partition::PartitionError;
 
 /// An API this broker serves and the versions it accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,9 +25,25 @@ pub struct ApiSupport {
 }
 
 /// Every API this broker serves. A handler is added here together with its file.
-pub const SUPPORTED_APIS: &[ApiSupport] = &[api_versions::SUPPORT];
+pub const SUPPORTED_APIS: &[ApiSupport] =
+    &[produce::SUPPORT, fetch::SUPPORT, list_offsets::SUPPORT, api_versions::SUPPORT];
 
 /// The versions of `api_key` this broker serves, if any.
 pub fn supported_versions(api_key: ApiKey) -> Option<VersionRange> {
     SUPPORTED_APIS.iter().find(|s| s.api_key == api_key).map(|s| s.versions)
+}
+
+/// The Kafka error code for a partition-level failure.
+pub fn partition_error_code(error: &PartitionError) -> ErrorCode {
+    match error {
+        PartitionError::NotLeader { .. } => ErrorCode::NotLeaderOrFollower,
+        PartitionError::NotEnoughReplicas { .. } => ErrorCode::NotEnoughReplicas,
+        PartitionError::NotEnoughReplicasAfterAppend { .. } => ErrorCode::NotEnoughReplicasAfterAppend,
+        PartitionError::FencedLeaderEpoch { .. } => ErrorCode::FencedLeaderEpoch,
+        PartitionError::UnknownLeaderEpoch { .. } => ErrorCode::UnknownLeaderEpoch,
+        PartitionError::OffsetNotAvailable => ErrorCode::OffsetNotAvailable,
+        PartitionError::Storage(e) => e.error_code(),
+        PartitionError::ProducerState(e) => e.error_code(),
+        PartitionError::ProducerSnapshot(_) => ErrorCode::KafkaStorageError,
+    }
 }

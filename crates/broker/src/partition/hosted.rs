@@ -1,0 +1,400 @@
+//! [`Partition`]: a partition hosted on this broker (Kafka's `Partition`). It owns the log, the
+//! idempotent producer state and the replica state (role, leader epoch, ISR view, follower log end
+//! offsets), advances the high watermark, and wakes whoever waits on it.
+//!
+//! # Locks
+//!
+//! Lock order: `replica` → `producers` → (the log's own locks) → `high_watermark_lock`.
+//!
+//! - `replica` (read) is held for the whole of an append, a read or an offset lookup, and taken for
+//!   writing by role changes, so no append straddles a leader change (Kafka's `leaderIsrUpdateLock`).
+//! - `producers` is the append lock: held from the producer-state check, through the log append, to
+//!   the producer-state update, so appends to one partition are serialised and the state always
+//!   matches the log.
+//! - `high_watermark_lock` makes the compute-then-store of the high watermark atomic, so two updaters
+//!   never move it backwards.
+//!
+//! All methods except the `wait_*` ones do blocking I/O or take blocking locks: call them from a
+//! blocking thread.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use flotilla_model::{LeaderEpoch, NodeId, Offset, PartitionEpoch, TopicId, TopicPartition};
+use flotilla_storage::producer_state::ProducerStateManager;
+use flotilla_storage::Log;
+use tokio::sync::watch;
+use tracing::{debug, info};
+
+use super::assignment::{Assignment, Role};
+use super::error::PartitionError;
+use super::high_watermark::next_high_watermark;
+use super::reconcile::HostedReplica;
+
+/// The replica state of a hosted partition, as of the last image applied (plus, on a leader, what
+/// it learnt from its followers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaState {
+    pub role: Role,
+    pub leader: NodeId,
+    pub leader_epoch: LeaderEpoch,
+    pub partition_epoch: PartitionEpoch,
+    pub replicas: Vec<NodeId>,
+    /// The committed ISR from the image: the set the high watermark waits for.
+    pub isr: Vec<NodeId>,
+    /// The topic's `min.insync.replicas`.
+    pub min_insync_replicas: usize,
+    /// This broker's log end offset when it became leader in `leader_epoch` (Kafka's
+    /// `leaderEpochStartOffsetOpt`); offset lookups wait for the high watermark to pass it.
+    pub leader_epoch_start_offset: Offset,
+    /// Followers' log end offsets as their fetches report them; empty until replication (issue 4)
+    /// feeds it. Reset on every leader change.
+    pub follower_log_end_offsets: BTreeMap<NodeId, Offset>,
+    /// Removed from the registry: refuses everything.
+    pub removed: bool,
+}
+
+impl ReplicaState {
+    /// Leadership as clients see it: `Err(NotLeader)` unless this broker leads.
+    pub fn require_leader(&self) -> Result<(), PartitionError> {
+        if self.role == Role::Leader && !self.removed {
+            Ok(())
+        } else {
+            Err(self.not_leader())
+        }
+    }
+
+    pub fn not_leader(&self) -> PartitionError {
+        PartitionError::NotLeader { leader: self.leader, leader_epoch: self.leader_epoch }
+    }
+}
+
+/// A partition hosted on this broker. See the module docs for its locks.
+#[derive(Debug)]
+pub struct Partition {
+    topic_partition: TopicPartition,
+    topic_id: TopicId,
+    local_node: NodeId,
+    log: Arc<Log>,
+    pub(super) replica: RwLock<ReplicaState>,
+    pub(super) producers: Mutex<ProducerStateManager>,
+    high_watermark_lock: Mutex<()>,
+    /// Holds the high watermark; also bumped on role changes. Wakes acks=all waits and long polls.
+    changes: watch::Sender<Offset>,
+}
+
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section leaves its state consistent at each step that can fail.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Partition {
+    /// A hosted partition over `log` and its recovered producer state, in the role `assignment` gives
+    /// `local_node`.
+    pub fn new(
+        local_node: NodeId,
+        log: Arc<Log>,
+        producers: ProducerStateManager,
+        assignment: &Assignment,
+        min_insync_replicas: usize,
+    ) -> Partition {
+        let (changes, _) = watch::channel(log.high_watermark());
+        let partition = Partition {
+            topic_partition: assignment.topic_partition.clone(),
+            topic_id: assignment.topic_id,
+            local_node,
+            replica: RwLock::new(ReplicaState {
+                role: Role::Follower,
+                leader: NodeId::NONE,
+                leader_epoch: LeaderEpoch::UNKNOWN,
+                partition_epoch: PartitionEpoch::new(-1),
+                replicas: Vec::new(),
+                isr: Vec::new(),
+                min_insync_replicas,
+                leader_epoch_start_offset: Offset::UNKNOWN,
+                follower_log_end_offsets: BTreeMap::new(),
+                removed: false,
+            }),
+            log,
+            producers: std::sync::Mutex::new(producers),
+            high_watermark_lock: Mutex::new(()),
+            changes,
+        };
+        partition.apply_assignment(assignment);
+        partition
+    }
+
+    pub fn topic_partition(&self) -> &TopicPartition {
+        &self.topic_partition
+    }
+
+    pub fn topic_id(&self) -> TopicId {
+        self.topic_id
+    }
+
+    pub fn log(&self) -> &Arc<Log> {
+        &self.log
+    }
+
+    pub fn local_node(&self) -> NodeId {
+        self.local_node
+    }
+
+    pub(super) fn read_replica(&self) -> RwLockReadGuard<'_, ReplicaState> {
+        self.replica.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write_replica(&self) -> RwLockWriteGuard<'_, ReplicaState> {
+        self.replica.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A copy of the replica state.
+    pub fn replica_state(&self) -> ReplicaState {
+        self.read_replica().clone()
+    }
+
+    pub fn high_watermark(&self) -> Offset {
+        self.log.high_watermark()
+    }
+
+    /// What the reconciliation needs to know about this partition.
+    pub fn hosted_replica(&self) -> HostedReplica {
+        let state = self.read_replica();
+        HostedReplica {
+            topic_partition: self.topic_partition.clone(),
+            topic_id: self.topic_id,
+            role: state.role,
+            leader_epoch: state.leader_epoch,
+            partition_epoch: state.partition_epoch,
+        }
+    }
+
+    /// Becomes leader or follower as `assignment` says (Kafka's `makeLeader` / `makeFollower`), or
+    /// takes a newer ISR and replica set within the same leader epoch. An assignment older than
+    /// what the partition has is ignored.
+    pub fn apply_assignment(&self, assignment: &Assignment) {
+        let mut state = self.write_replica();
+        if (assignment.leader_epoch, assignment.partition_epoch) < (state.leader_epoch, state.partition_epoch) {
+            debug!(partition = %self.topic_partition, "ignoring an assignment older than the partition's state");
+            return;
+        }
+        let role = assignment.role_of(self.local_node);
+        let new_term = assignment.leader_epoch != state.leader_epoch || role != state.role;
+        if new_term {
+            if role == Role::Leader {
+                state.leader_epoch_start_offset = self.log.log_end_offset();
+            } else {
+                state.leader_epoch_start_offset = Offset::UNKNOWN;
+            }
+            state.follower_log_end_offsets.clear();
+            info!(
+                partition = %self.topic_partition, ?role, leader = %assignment.leader,
+                leader_epoch = %assignment.leader_epoch, isr = ?assignment.isr,
+                log_end_offset = %self.log.log_end_offset(), high_watermark = %self.log.high_watermark(),
+                "partition role"
+            );
+        }
+        state.role = role;
+        state.leader = assignment.leader;
+        state.leader_epoch = assignment.leader_epoch;
+        state.partition_epoch = assignment.partition_epoch;
+        state.replicas.clone_from(&assignment.replicas);
+        state.isr.clone_from(&assignment.isr);
+        self.maybe_advance_high_watermark(&state);
+        drop(state);
+        self.notify();
+    }
+
+    /// A changed `min.insync.replicas`.
+    pub fn set_min_insync_replicas(&self, min_insync_replicas: usize) {
+        self.write_replica().min_insync_replicas = min_insync_replicas;
+    }
+
+    /// Taken out of the registry (topic deleted, replica moved): refuses everything from now on and
+    /// wakes every waiter.
+    pub fn mark_removed(&self) {
+        let mut state = self.write_replica();
+        state.removed = true;
+        state.role = Role::Follower;
+        drop(state);
+        self.notify();
+    }
+
+    /// A follower's log end offset, learnt from its fetch (replication, issue 4); may advance the
+    /// high watermark.
+    pub fn update_follower_log_end_offset(&self, follower: NodeId, log_end_offset: Offset) {
+        let mut state = self.write_replica();
+        if state.role != Role::Leader || !state.replicas.contains(&follower) {
+            return;
+        }
+        state.follower_log_end_offsets.insert(follower, log_end_offset);
+        self.maybe_advance_high_watermark(&state);
+    }
+
+    /// On a leader, moves the high watermark to the smallest log end offset over the ISR if that is
+    /// larger, and wakes waiters. Returns the high watermark.
+    pub(super) fn maybe_advance_high_watermark(&self, state: &ReplicaState) -> Offset {
+        let _guard = lock(&self.high_watermark_lock);
+        let current = self.log.high_watermark();
+        if state.role != Role::Leader || state.removed {
+            return current;
+        }
+        let Some(next) = next_high_watermark(
+            self.local_node,
+            self.log.log_end_offset(),
+            &state.isr,
+            &state.follower_log_end_offsets,
+            current,
+        ) else {
+            return current;
+        };
+        let set = self.log.update_high_watermark(next);
+        self.changes.send_replace(set);
+        set
+    }
+
+    /// Wakes every waiter (they re-check their condition).
+    fn notify(&self) {
+        self.changes.send_modify(|hw| *hw = self.log.high_watermark());
+    }
+
+    /// A receiver that sees every later high watermark change and role change; subscribe before
+    /// checking a condition, then wait on `changed()`, and no wake-up is lost.
+    pub fn subscribe(&self) -> watch::Receiver<Offset> {
+        self.changes.subscribe()
+    }
+
+    /// Waits until the high watermark reaches `required` (acks=all: the offset after the last
+    /// appended record), as Kafka's `checkEnoughReplicasReachOffset`: then NONE if the ISR still
+    /// satisfies `min.insync.replicas`, else NOT_ENOUGH_REPLICAS_AFTER_APPEND; NOT_LEADER_OR_FOLLOWER
+    /// if leadership is lost first. The caller bounds the wait (the produce timeout).
+    pub async fn wait_for_high_watermark(&self, required: Offset) -> Result<(), PartitionError> {
+        loop {
+            let mut changes = self.subscribe();
+            {
+                let state = self.read_replica();
+                if self.log.high_watermark() >= required {
+                    if state.isr.len() < state.min_insync_replicas {
+                        return Err(PartitionError::NotEnoughReplicasAfterAppend {
+                            isr: state.isr.len(),
+                            min_insync_replicas: state.min_insync_replicas,
+                        });
+                    }
+                    return Ok(());
+                }
+                state.require_leader()?;
+            }
+            if changes.changed().await.is_err() {
+                return Err(self.read_replica().not_leader());
+            }
+        }
+    }
+
+    /// Drops producers idle for `producer.id.expiration.ms` (Kafka checks every
+    /// `producer.id.expiration.check.interval.ms`, 10 minutes); returns how many.
+    pub fn expire_producers(&self, now_ms: i64) -> usize {
+        lock(&self.producers).remove_expired_producers(now_ms)
+    }
+
+    /// Writes a producer state snapshot at the current log end offset (on clean shutdown; Kafka
+    /// also takes one at every segment roll).
+    pub fn take_producer_snapshot(&self) -> Result<(), PartitionError> {
+        let mut producers = lock(&self.producers);
+        producers.set_map_end_offset(self.log.log_end_offset());
+        producers.take_snapshot(self.log.dir()).map(drop).map_err(PartitionError::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::Duration;
+
+    use flotilla_model::{PartitionIndex, TopicName};
+    use flotilla_protocol::records::{Compression, RecordBatchBuilder};
+    use flotilla_storage::{LogConfig, LogOpenParams};
+
+    use super::*;
+    use crate::partition::RequiredAcks;
+
+    fn n(id: i32) -> NodeId {
+        NodeId::new(id)
+    }
+
+    fn assignment(leader: i32, leader_epoch: i32, isr: &[i32]) -> Assignment {
+        Assignment {
+            topic_partition: TopicPartition::new(TopicName::new("t").unwrap(), PartitionIndex::new(0)),
+            topic_id: TopicId::new(flotilla_protocol::Uuid::from_u128(1)),
+            replicas: vec![n(1), n(2)],
+            isr: isr.iter().copied().map(n).collect(),
+            leader: n(leader),
+            leader_epoch: LeaderEpoch::new(leader_epoch),
+            partition_epoch: PartitionEpoch::new(leader_epoch),
+        }
+    }
+
+    fn open(dir: &std::path::Path, assignment: &Assignment) -> Arc<Partition> {
+        let log = Log::open(dir, assignment.topic_partition.clone(), LogConfig::default(), LogOpenParams::default(), 0);
+        Arc::new(Partition::new(n(1), Arc::new(log.unwrap()), ProducerStateManager::default(), assignment, 1))
+    }
+
+    fn records(count: usize) -> bytes::Bytes {
+        let mut builder = RecordBatchBuilder::new(Compression::None);
+        for i in 0..count {
+            builder.append(1, None, Some(format!("v{i}").as_bytes()), &[]).unwrap();
+        }
+        builder.build().unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_high_watermark_waits_for_every_isr_member() {
+        let dir = tempfile::tempdir().unwrap();
+        let partition = open(dir.path(), &assignment(1, 0, &[1, 2]));
+        let appended = partition.append_records_as_leader(records(3), RequiredAcks::All, 0).unwrap();
+        assert_eq!((appended.first_offset, appended.last_offset), (Offset::new(0), Offset::new(2)));
+        assert_eq!(partition.high_watermark(), Offset::new(0), "follower 2 has not fetched");
+
+        let waiter = {
+            let partition = partition.clone();
+            tokio::spawn(async move { partition.wait_for_high_watermark(appended.required_high_watermark()).await })
+        };
+        partition.update_follower_log_end_offset(n(2), Offset::new(2));
+        assert_eq!(partition.high_watermark(), Offset::new(2));
+        partition.update_follower_log_end_offset(n(2), Offset::new(3));
+        assert_eq!(partition.high_watermark(), Offset::new(3));
+        tokio::time::timeout(Duration::from_secs(10), waiter).await.unwrap().unwrap().unwrap();
+
+        // A follower's stale report never moves it back.
+        partition.update_follower_log_end_offset(n(2), Offset::new(1));
+        assert_eq!(partition.high_watermark(), Offset::new(3));
+    }
+
+    #[tokio::test]
+    async fn losing_leadership_fails_appends_and_wakes_waiters() {
+        let dir = tempfile::tempdir().unwrap();
+        let partition = open(dir.path(), &assignment(1, 0, &[1, 2]));
+        let appended = partition.append_records_as_leader(records(1), RequiredAcks::All, 0).unwrap();
+        let waiter = {
+            let partition = partition.clone();
+            tokio::spawn(async move { partition.wait_for_high_watermark(appended.required_high_watermark()).await })
+        };
+        partition.apply_assignment(&assignment(2, 1, &[1, 2]));
+        let woken = tokio::time::timeout(Duration::from_secs(10), waiter).await.unwrap().unwrap();
+        assert!(matches!(woken, Err(PartitionError::NotLeader { leader, .. }) if leader == n(2)));
+        let refused = partition.append_records_as_leader(records(1), RequiredAcks::Leader, 0);
+        assert!(matches!(refused, Err(PartitionError::NotLeader { .. })));
+
+        // An assignment older than the partition's state is ignored.
+        partition.apply_assignment(&assignment(1, 0, &[1, 2]));
+        assert_eq!(partition.replica_state().role, Role::Follower);
+        // Leader again in a later epoch: the epoch starts at the log end.
+        partition.apply_assignment(&assignment(1, 2, &[1]));
+        let state = partition.replica_state();
+        assert_eq!(
+            (state.role, state.leader_epoch, state.leader_epoch_start_offset),
+            (Role::Leader, LeaderEpoch::new(2), Offset::new(1))
+        );
+        assert_eq!(partition.high_watermark(), Offset::new(1), "alone in the ISR now");
+    }
+}

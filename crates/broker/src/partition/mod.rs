@@ -1,0 +1,68 @@
+//! The partitions this broker hosts: the layer between the Kafka handlers and the storage logs
+//! (Kafka's `ReplicaManager` and `Partition`).
+//!
+//! - [`registry`]: [`Partitions`], hosted partitions by topic id, reconciled with each metadata image
+//!   ([`Partitions::apply_image`]), and the lookups handlers use.
+//! - [`reconcile`]: the pure decision of what an image means here: create, adopt, delete, change role,
+//!   leave a stray log alone. [`assignment`]: what the image assigns to this broker.
+//! - [`hosted`]: [`Partition`], one hosted partition: its log, producer state, replica state (role,
+//!   leader epoch, ISR view, follower log end offsets), high watermark, and the wake-ups of
+//!   acks=all waits and long-polling fetches.
+//! - [`append`]: the leader's write path with idempotent producer checks. [`read`]: consumer
+//!   fetches and offset lookups.
+//! - [`high_watermark`]: the min-over-ISR rule (pure). [`epoch_check`]: `current_leader_epoch`
+//!   checks (pure). [`log_config`]: topic configs mapped to storage settings.
+//!   [`producer_recovery`]: producer state rebuilt from snapshots and the log.
+//!   [`topic_id_file`]: the `partition.metadata` file. [`error`]: [`PartitionError`].
+//!
+//! # Write path (produce)
+//!
+//! The handler resolves each partition through [`Partitions`], then on a blocking thread calls
+//! [`Partition::append_records_as_leader`]: under the replica read lock and the partition's append
+//! lock it checks leadership and `min.insync.replicas` (acks=all), checks idempotent producer state
+//! against the batch headers (duplicate → original offsets, nothing written), lets the log validate
+//! and write, records the stamped batches in producer state and advances the high watermark to the
+//! smallest log end offset over the ISR (alone in the ISR: the new log end offset). acks=all then
+//! waits ([`Partition::wait_for_high_watermark`]) for the high watermark to pass the batch, within
+//! the request timeout.
+//!
+//! # Read path (fetch)
+//!
+//! [`Partition::read_for_consumer`] checks leadership and the client's leader epoch, detects a
+//! diverged client log from its last fetched epoch, and reads whole stored batches up to the high
+//! watermark. A long-polling fetch subscribes to each partition's change channel before reading, so
+//! an append that lands between the read and the wait still wakes it.
+//!
+//! # Replication (issue 4)
+//!
+//! Follower state is in place but not fed: a follower partition serves nothing to clients,
+//! [`Partition::update_follower_log_end_offset`] is where a follower's fetch will report its log end
+//! offset, and the high watermark rule already waits for every ISR member.
+
+pub mod append;
+pub mod assignment;
+pub mod epoch_check;
+pub mod error;
+pub mod high_watermark;
+pub mod hosted;
+pub mod log_config;
+pub mod producer_recovery;
+pub mod read;
+pub mod reconcile;
+pub mod registry;
+pub mod topic_id_file;
+
+pub use append::{AppendOutcome, RequiredAcks};
+pub use assignment::{Assignment, Role};
+pub use error::PartitionError;
+pub use hosted::{Partition, ReplicaState};
+pub use read::{ConsumerRead, Isolation, OffsetReader, ReadResult};
+pub use registry::{ApplyReport, PartitionLookup, Partitions};
+
+/// Milliseconds since the Unix epoch by the wall clock (what Kafka stamps as LogAppendTime and uses
+/// for retention).
+pub fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,161 @@
+//! The read side of a hosted partition: consumer fetches (Kafka's `Partition.fetchRecords` for a
+//! consumer) and offset lookups (`Partition.fetchOffsetForTimestamp`).
+//!
+//! Consumers read from the leader only, up to the high watermark (read_uncommitted) or the last
+//! stable offset (read_committed; equal to the high watermark until transactions have an index).
+//! Batches are returned exactly as stored: the `Bytes` the log read, never re-encoded.
+
+use bytes::Bytes;
+use flotilla_model::{LeaderEpoch, Offset};
+use flotilla_protocol::records::NO_TIMESTAMP;
+use flotilla_storage::{OffsetSpec, TimestampAndOffset};
+
+use super::assignment::Role;
+use super::epoch_check::check_current_leader_epoch;
+use super::error::PartitionError;
+use super::hosted::Partition;
+
+/// A consumer's isolation level (Fetch and ListOffsets `isolation_level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// 0: up to the high watermark.
+    ReadUncommitted,
+    /// 1: up to the last stable offset.
+    ReadCommitted,
+}
+
+impl Isolation {
+    pub fn from_wire(level: i8) -> Isolation {
+        if level == 1 {
+            Isolation::ReadCommitted
+        } else {
+            Isolation::ReadUncommitted
+        }
+    }
+}
+
+/// One partition of a consumer's fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsumerRead {
+    pub fetch_offset: Offset,
+    /// The bytes this partition may return (the partition limit, capped by what is left of the
+    /// response limit).
+    pub max_bytes: usize,
+    /// Return the first batch even if it is larger than `max_bytes` (Kafka's min-one-message, for the
+    /// first partition of a response that returns data).
+    pub min_one_message: bool,
+    pub isolation: Isolation,
+    /// The client's `current_leader_epoch` (-1: unchecked).
+    pub current_leader_epoch: LeaderEpoch,
+    /// The epoch of the last batch the client fetched (-1: unknown), for divergence detection.
+    pub last_fetched_epoch: LeaderEpoch,
+}
+
+/// What a consumer read returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadResult {
+    /// Whole stored batches (empty when nothing is readable).
+    pub records: Bytes,
+    pub high_watermark: Offset,
+    pub last_stable_offset: Offset,
+    pub log_start_offset: Offset,
+    /// The client's log diverged from ours: the largest epoch at most its last fetched epoch and
+    /// where that epoch ends here. No records are returned then.
+    pub diverging_epoch: Option<(LeaderEpoch, Offset)>,
+}
+
+/// Who looks an offset up (ListOffsets' `replica_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetReader {
+    /// A client (-1): from the leader, bounded by the high watermark or last stable offset.
+    Consumer(Isolation),
+    /// A follower (its id): from the leader, unbounded.
+    Follower,
+    /// `kafka-get-offsets --debug` style (-2): from any replica, unbounded.
+    Debug,
+}
+
+impl Partition {
+    /// Reads for a consumer (see the module docs). Blocking.
+    pub fn read_for_consumer(&self, read: ConsumerRead) -> Result<ReadResult, PartitionError> {
+        let state = self.read_replica();
+        state.require_leader()?;
+        check_current_leader_epoch(read.current_leader_epoch, state.leader_epoch)?;
+        let log = self.log();
+        let high_watermark = log.high_watermark();
+        // No transaction index yet: nothing is pending, the last stable offset is the high watermark.
+        let last_stable_offset = high_watermark;
+        let max_offset = match read.isolation {
+            Isolation::ReadUncommitted => high_watermark,
+            Isolation::ReadCommitted => last_stable_offset,
+        };
+        if read.last_fetched_epoch.get() >= 0 {
+            let (epoch, end_offset) = log.end_offset_for_epoch(read.last_fetched_epoch);
+            if epoch < read.last_fetched_epoch || end_offset < read.fetch_offset {
+                return Ok(ReadResult {
+                    records: Bytes::new(),
+                    high_watermark,
+                    last_stable_offset,
+                    log_start_offset: log.log_start_offset(),
+                    diverging_epoch: Some((epoch, end_offset)),
+                });
+            }
+        }
+        let info = log.read(read.fetch_offset, read.max_bytes, max_offset, read.min_one_message)?;
+        Ok(ReadResult {
+            records: info.records,
+            high_watermark: info.high_watermark,
+            last_stable_offset: info.high_watermark,
+            log_start_offset: info.log_start_offset,
+            diverging_epoch: None,
+        })
+    }
+
+    /// ListOffsets for one partition (Kafka's `fetchOffsetForTimestamp`). `Ok(None)`: no record
+    /// matches (answered as offset -1). Blocking.
+    pub fn list_offset(
+        &self,
+        spec: OffsetSpec,
+        reader: OffsetReader,
+        current_leader_epoch: LeaderEpoch,
+    ) -> Result<Option<TimestampAndOffset>, PartitionError> {
+        let state = self.read_replica();
+        if reader != OffsetReader::Debug {
+            state.require_leader()?;
+        } else if state.removed {
+            return Err(state.not_leader());
+        }
+        check_current_leader_epoch(current_leader_epoch, state.leader_epoch)?;
+        let log = self.log();
+        let high_watermark = log.high_watermark();
+        let last_fetchable = match reader {
+            // The last stable offset equals the high watermark until transactions have an index.
+            OffsetReader::Consumer(_) => high_watermark,
+            OffsetReader::Follower | OffsetReader::Debug => log.log_end_offset(),
+        };
+        // A new leader's high watermark may still be below the start of its epoch: what it would
+        // answer could go backwards, so consumers are told to retry.
+        let not_available = matches!(reader, OffsetReader::Consumer(_))
+            && state.leader_epoch_start_offset.get() >= 0
+            && state.leader_epoch_start_offset > high_watermark;
+        match spec {
+            OffsetSpec::Latest => {
+                if not_available {
+                    return Err(PartitionError::OffsetNotAvailable);
+                }
+                let epoch = if state.role == Role::Leader { Some(state.leader_epoch) } else { log.latest_epoch() };
+                Ok(Some(TimestampAndOffset { timestamp_ms: NO_TIMESTAMP, offset: last_fetchable, leader_epoch: epoch }))
+            }
+            OffsetSpec::Earliest | OffsetSpec::EarliestLocal | OffsetSpec::LatestTiered => {
+                Ok(log.fetch_offset_by_timestamp(spec)?)
+            }
+            OffsetSpec::MaxTimestamp | OffsetSpec::Timestamp(_) => {
+                let found = log.fetch_offset_by_timestamp(spec)?;
+                if not_available {
+                    return Err(PartitionError::OffsetNotAvailable);
+                }
+                Ok(found.filter(|f| f.offset < last_fetchable))
+            }
+        }
+    }
+}

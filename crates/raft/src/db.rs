@@ -52,6 +52,19 @@ pub(crate) struct RaftDb {
     /// Serializes snapshot replacement, so a slow snapshot build cannot overwrite a newer installed
     /// snapshot.
     pub(crate) snapshot_lock: std::sync::Mutex<()>,
+    /// Declared after `db`, so it is dropped (and signals) only once RocksDB has closed and released
+    /// its directory lock: the last `Arc` reaching zero is not enough, its drop may still be running.
+    closed: ClosedSignal,
+}
+
+/// Sets its flag when dropped.
+#[derive(Debug)]
+struct ClosedSignal(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for ClosedSignal {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Release);
+    }
 }
 
 impl std::fmt::Debug for RaftDb {
@@ -72,7 +85,13 @@ impl RaftDb {
             .into_iter()
             .map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
         let db = DB::open_cf_descriptors(&options, dir, families)?;
-        Ok(Arc::new(RaftDb { db, snapshot_lock: std::sync::Mutex::new(()) }))
+        let closed = ClosedSignal(Arc::new(std::sync::atomic::AtomicBool::new(false)));
+        Ok(Arc::new(RaftDb { db, snapshot_lock: std::sync::Mutex::new(()), closed }))
+    }
+
+    /// A flag that turns true once this database is closed and its directory can be opened again.
+    pub(crate) fn closed_flag(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        Arc::clone(&self.closed.0)
     }
 
     pub(crate) fn cf(&self, name: &'static str) -> Result<&ColumnFamily, StoreError> {

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::Weak;
 use std::time::Duration;
 
 use openraft::error::InitializeError;
@@ -50,6 +49,9 @@ pub struct RaftNodeOptions {
     pub dir: PathBuf,
     /// Timing and size settings.
     pub config: RaftConfig,
+    /// More gRPC services to serve on the same listener (the controller's own service), so a
+    /// controller needs one port, as Kafka's controller listener.
+    pub extra_services: Option<tonic::service::Routes>,
 }
 
 /// A committed command and the state machine's answer to it.
@@ -70,7 +72,7 @@ pub struct RaftNode {
     raft: Raft,
     local_addr: SocketAddr,
     server: Mutex<Option<RunningServer>>,
-    db: Weak<RaftDb>,
+    db_closed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 struct RunningServer {
@@ -103,7 +105,7 @@ impl RaftNode {
         listener: TcpListener,
         state_machine: S,
     ) -> Result<RaftNode, Error> {
-        let RaftNodeOptions { node_id, voters, dir, config } = options;
+        let RaftNodeOptions { node_id, voters, dir, config, extra_services } = options;
         if !voters.contains_key(&node_id) {
             return Err(Error::InvalidConfig(format!(
                 "node {node_id} is not among the voters {:?}",
@@ -124,7 +126,7 @@ impl RaftNode {
         })
         .await
         .map_err(|e| Error::Fatal(format!("opening the raft storage panicked: {e}")))??;
-        let weak_db = Arc::downgrade(&db);
+        let db_closed = db.closed_flag();
         let log_store = LogStore::new(db);
         let network = NetworkFactory::new(node_id, config.client_settings());
         let raft = Raft::new(node_id, raft_config, network, log_store, state_machine_store).await?;
@@ -133,15 +135,16 @@ impl RaftNode {
             .max_decoding_message_size(config.max_message_bytes)
             .max_encoding_message_size(config.max_message_bytes);
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(Server::builder().add_service(service).serve_with_incoming_shutdown(
-            TcpIncoming::from(listener).with_nodelay(Some(true)),
-            async {
-                // A dropped sender stops the server too.
-                let _ = stopped.await;
-            },
-        ));
+        let task = tokio::spawn(
+            Server::builder()
+                .add_routes(extra_services.unwrap_or_default().add_service(service))
+                .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), async {
+                    // A dropped sender stops the server too.
+                    let _ = stopped.await;
+                }),
+        );
         let node =
-            RaftNode { node_id, raft, local_addr, server: Mutex::new(Some(RunningServer { stop, task })), db: weak_db };
+            RaftNode { node_id, raft, local_addr, server: Mutex::new(Some(RunningServer { stop, task })), db_closed };
         if let Err(e) = node.initialize(&voters).await {
             // Best effort: the initialization error is the one to report.
             let _ = node.shutdown().await;
@@ -303,7 +306,7 @@ impl RaftNode {
         // Raft's tasks drop their handles on the database as they finish; RocksDB closes with the
         // last one.
         let deadline = tokio::time::Instant::now() + SHUTDOWN_WAIT;
-        while self.db.strong_count() > 0 {
+        while !self.db_closed.load(std::sync::atomic::Ordering::Acquire) {
             if tokio::time::Instant::now() >= deadline {
                 return Err(Error::ShutdownTimeout { what: "the raft storage", seconds: SHUTDOWN_WAIT.as_secs() });
             }

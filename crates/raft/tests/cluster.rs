@@ -126,6 +126,7 @@ impl Cluster {
             voters: self.voters.clone(),
             dir: self.dirs[&id].clone(),
             config: self.config.clone(),
+            extra_services: None,
         };
         let node = RaftNode::start(options, listener, machine).await.unwrap();
         TestNode { node, applied }
@@ -409,6 +410,7 @@ async fn start_rejects_a_node_outside_the_voters() {
         voters: BTreeMap::from([(1, "127.0.0.1:1".to_owned())]),
         dir: dir.path().join("raft"),
         config: test_config(),
+        extra_services: None,
     };
     let result = RaftNode::start(options, listener, ListMachine::default()).await;
     assert!(matches!(result, Err(Error::InvalidConfig(_))), "{result:?}");

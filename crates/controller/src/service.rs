@@ -1,0 +1,161 @@
+//! The server side of `ControllerService` (`proto/controller.proto`): each RPC decodes its
+//! operation's request from the envelope, queues it for this node's controller task, and encodes
+//! the reply or the [`ControllerError`] (a NotController error carries the leader hint the client
+//! follows). An envelope that does not decode is gRPC `INVALID_ARGUMENT`.
+//!
+//! [`controller_grpc_service`] is the service to add to a tonic server (the raft server, once it
+//! accepts more services); [`ControllerServer`] serves it on a listener of its own until then.
+
+use std::net::SocketAddr;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::Server;
+use tonic::{Request, Response, Status};
+
+use crate::codec::{decode, encode};
+use crate::error::ControllerError;
+use crate::handle::ControllerHandle;
+use crate::operations::{Operation, OperationReply};
+use crate::proto::controller_reply;
+use crate::proto::controller_service_server::{ControllerService, ControllerServiceServer};
+use crate::proto::{ControllerReply, ControllerRequest};
+
+/// Largest controller message sent or accepted, in bytes (a CreateTopics of many topics with
+/// manual assignments is the largest).
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// How long `ControllerServer::shutdown` waits for the server to stop.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
+
+/// Serves one node's controller over gRPC.
+#[derive(Debug, Clone)]
+pub struct ControllerGrpcService {
+    controller: ControllerHandle,
+}
+
+/// The tonic service for `controller`, with the message size limits set.
+pub fn controller_grpc_service(controller: ControllerHandle) -> ControllerServiceServer<ControllerGrpcService> {
+    ControllerServiceServer::new(ControllerGrpcService { controller })
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES)
+}
+
+fn error_reply(error: &ControllerError) -> Result<Response<ControllerReply>, Status> {
+    let bytes = encode(error, "controller error").map_err(|e| Status::internal(e.to_string()))?;
+    Ok(Response::new(ControllerReply { result: Some(controller_reply::Result::Error(bytes)) }))
+}
+
+impl ControllerGrpcService {
+    async fn serve<Q: DeserializeOwned, R: Serialize>(
+        &self,
+        request: Request<ControllerRequest>,
+        wrap: fn(Q) -> Operation,
+        unwrap: fn(OperationReply) -> Option<R>,
+    ) -> Result<Response<ControllerReply>, Status> {
+        let request: Q = decode(&request.into_inner().payload, "controller request")
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        match self.controller.call(wrap(request)).await {
+            Ok(reply) => match unwrap(reply) {
+                Some(reply) => {
+                    let bytes = encode(&reply, "controller reply").map_err(|e| Status::internal(e.to_string()))?;
+                    Ok(Response::new(ControllerReply { result: Some(controller_reply::Result::Ok(bytes)) }))
+                }
+                None => error_reply(&ControllerError::Internal("the controller answered another operation".into())),
+            },
+            Err(e) => error_reply(&e),
+        }
+    }
+}
+
+macro_rules! rpcs {
+    ($($method:ident => $variant:ident,)*) => {
+        #[tonic::async_trait]
+        impl ControllerService for ControllerGrpcService {
+            $(
+                async fn $method(
+                    &self,
+                    request: Request<ControllerRequest>,
+                ) -> Result<Response<ControllerReply>, Status> {
+                    self.serve(request, Operation::$variant, |reply| match reply {
+                        OperationReply::$variant(reply) => Some(reply),
+                        _ => None,
+                    })
+                    .await
+                }
+            )*
+        }
+    };
+}
+
+rpcs! {
+    register_broker => RegisterBroker,
+    broker_heartbeat => BrokerHeartbeat,
+    unregister_broker => UnregisterBroker,
+    alter_partition => AlterPartition,
+    elect_leaders => ElectLeaders,
+    create_topics => CreateTopics,
+    delete_topics => DeleteTopics,
+    create_partitions => CreatePartitions,
+    incremental_alter_configs => IncrementalAlterConfigs,
+    allocate_producer_ids => AllocateProducerIds,
+}
+
+/// `ControllerService` on a listener of its own.
+#[derive(Debug)]
+pub struct ControllerServer {
+    local_addr: SocketAddr,
+    running: Mutex<Option<RunningServer>>,
+}
+
+/// The stop signal and the task of a running server.
+type RunningServer = (oneshot::Sender<()>, JoinHandle<Result<(), tonic::transport::Error>>);
+
+impl ControllerServer {
+    /// Serves `controller` on `listener` until [`ControllerServer::shutdown`] (or drop).
+    ///
+    /// # Errors
+    /// The listener has no local address.
+    pub fn start(listener: TcpListener, controller: ControllerHandle) -> std::io::Result<Self> {
+        let local_addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(
+            Server::builder().add_service(controller_grpc_service(controller)).serve_with_incoming_shutdown(
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                async {
+                    // A dropped sender stops the server too.
+                    let _ = stopped.await;
+                },
+            ),
+        );
+        Ok(Self { local_addr, running: Mutex::new(Some((stop, task))) })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops serving and waits for the server to end (at most 10 s, then it is aborted).
+    pub async fn shutdown(&self) {
+        let running = self.running.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some((stop, mut task)) = running {
+            let _ = stop.send(());
+            match tokio::time::timeout(SHUTDOWN_WAIT, &mut task).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => tracing::warn!(error = %e, "the controller gRPC server failed"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "the controller gRPC server task failed"),
+                Err(_) => {
+                    tracing::warn!("the controller gRPC server did not stop in time; aborting it");
+                    task.abort();
+                }
+            }
+        }
+    }
+}

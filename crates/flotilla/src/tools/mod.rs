@@ -1,0 +1,10 @@
+//! One file per tool. Each has its clap `Args`, Kafka's argument checks, a `run` that does the I/O, and
+//! pure functions for its output, unit-tested with plain values.
+
+pub mod broker_api_versions;
+pub mod console_consumer;
+pub mod console_producer;
+pub mod consumer_perf_test;
+pub mod get_offsets;
+pub mod producer_perf_test;
+pub mod topics;

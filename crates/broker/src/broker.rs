@@ -4,15 +4,22 @@
 //! [`crate::handlers::SUPPORTED_APIS`], and one arm here.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use flotilla_config::ServerConfig;
+use flotilla_controller::ControllerClient;
+use flotilla_metadata::MetadataImage;
 use flotilla_model::NodeId;
 use flotilla_protocol::{RequestBody, ResponseBody};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::warn;
 
 use crate::connection::{RequestContext, RequestHandler};
-use crate::handlers::{api_versions, fetch, list_offsets, produce};
+use crate::handlers::init_producer_id::ProducerIdPool;
+use crate::handlers::{
+    api_versions, create_partitions, create_topics, delete_topics, describe_cluster, describe_configs, fetch,
+    init_producer_id, list_offsets, metadata, produce,
+};
 use crate::partition::Partitions;
 
 /// Limits on what requests may hold on to.
@@ -21,13 +28,19 @@ pub struct BrokerLimits {
     /// Fetches parked waiting for data (long polls) at once; past this a fetch is answered with
     /// what it has instead of waiting.
     pub max_parked_fetches: usize,
+    /// How long an admin request waits, after the controller committed its change, for this broker's
+    /// image to show it, so that a Metadata request that follows sees the change.
+    pub image_catch_up: Duration,
 }
 
 impl Default for BrokerLimits {
     fn default() -> Self {
-        Self { max_parked_fetches: 4096 }
+        Self { max_parked_fetches: 4096, image_catch_up: Duration::from_secs(10) }
     }
 }
+
+/// How often a bounded wait for the local image looks again.
+const IMAGE_POLL: Duration = Duration::from_millis(10);
 
 /// A broker node's request handler.
 #[derive(Debug)]
@@ -36,11 +49,79 @@ pub struct Broker {
     partitions: Arc<Partitions>,
     parked_fetches: Arc<Semaphore>,
     limits: BrokerLimits,
+    controller: Option<Arc<dyn ControllerClient>>,
+    producer_ids: Arc<ProducerIdPool>,
+    /// The listener this handler serves, whose advertised endpoints Metadata and DescribeCluster
+    /// answer with; `None`: the first advertised listener.
+    listener: Option<String>,
 }
 
 impl Broker {
     pub fn new(config: Arc<ServerConfig>, partitions: Arc<Partitions>, limits: BrokerLimits) -> Broker {
-        Broker { config, partitions, parked_fetches: Arc::new(Semaphore::new(limits.max_parked_fetches)), limits }
+        Broker {
+            config,
+            partitions,
+            parked_fetches: Arc::new(Semaphore::new(limits.max_parked_fetches)),
+            limits,
+            controller: None,
+            producer_ids: Arc::new(ProducerIdPool::default()),
+            listener: None,
+        }
+    }
+
+    /// This broker as the handler of one listener (`PLAINTEXT`, `EXTERNAL`, ...): the same partitions,
+    /// controller, producer ids and limits, answering Metadata with that listener's endpoints, as
+    /// Kafka answers each client with the endpoints of the listener it connected to.
+    pub fn for_listener(&self, listener: &str) -> Broker {
+        Broker {
+            config: Arc::clone(&self.config),
+            partitions: Arc::clone(&self.partitions),
+            parked_fetches: Arc::clone(&self.parked_fetches),
+            limits: self.limits,
+            controller: self.controller.clone(),
+            producer_ids: Arc::clone(&self.producer_ids),
+            listener: Some(listener.to_string()),
+        }
+    }
+
+    /// The listener this handler serves, if it was made for one.
+    pub fn listener(&self) -> Option<&str> {
+        self.listener.as_deref()
+    }
+
+    /// The controller admin requests (CreateTopics, DeleteTopics, InitProducerId, auto-creation) go
+    /// to. Without one they are answered NOT_CONTROLLER.
+    pub fn with_controller(mut self, controller: Arc<dyn ControllerClient>) -> Broker {
+        self.controller = Some(controller);
+        self
+    }
+
+    pub(crate) fn controller(&self) -> Option<&Arc<dyn ControllerClient>> {
+        self.controller.as_ref()
+    }
+
+    pub(crate) fn producer_ids(&self) -> &ProducerIdPool {
+        &self.producer_ids
+    }
+
+    /// The metadata image this broker has applied.
+    pub fn image(&self) -> Arc<MetadataImage> {
+        self.partitions.image()
+    }
+
+    /// Waits, at most [`BrokerLimits::image_catch_up`], until the applied image satisfies `applied`.
+    /// Returns whether it did.
+    pub(crate) async fn wait_for_image(&self, applied: impl Fn(&MetadataImage) -> bool) -> bool {
+        let deadline = tokio::time::Instant::now() + self.limits.image_catch_up;
+        loop {
+            if applied(&self.partitions.image()) {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(IMAGE_POLL).await;
+        }
     }
 
     pub fn node_id(&self) -> NodeId {
@@ -73,6 +154,21 @@ impl RequestHandler for Broker {
             RequestBody::Produce(r) => produce::handle(self, ctx, r).await.map(ResponseBody::Produce),
             RequestBody::Fetch(r) => Some(ResponseBody::Fetch(fetch::handle(self, ctx, r).await)),
             RequestBody::ListOffsets(r) => Some(ResponseBody::ListOffsets(list_offsets::handle(self, ctx, r).await)),
+            RequestBody::Metadata(r) => Some(ResponseBody::Metadata(metadata::handle(self, ctx, r).await)),
+            RequestBody::CreateTopics(r) => Some(ResponseBody::CreateTopics(create_topics::handle(self, ctx, r).await)),
+            RequestBody::DeleteTopics(r) => Some(ResponseBody::DeleteTopics(delete_topics::handle(self, ctx, r).await)),
+            RequestBody::CreatePartitions(r) => {
+                Some(ResponseBody::CreatePartitions(create_partitions::handle(self, ctx, r).await))
+            }
+            RequestBody::DescribeCluster(r) => {
+                Some(ResponseBody::DescribeCluster(describe_cluster::handle(self, ctx, &r)))
+            }
+            RequestBody::DescribeConfigs(r) => {
+                Some(ResponseBody::DescribeConfigs(describe_configs::handle(self, ctx, &r)))
+            }
+            RequestBody::InitProducerId(r) => {
+                Some(ResponseBody::InitProducerId(init_producer_id::handle(self, ctx, r).await))
+            }
             other => {
                 // The connection refuses APIs missing from SUPPORTED_APIS before decoding, so this is
                 // a registry entry without a dispatch arm: a bug.

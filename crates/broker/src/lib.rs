@@ -16,6 +16,9 @@
 //!   metadata image; per partition the log, idempotent producer state, leader/follower state and high
 //!   watermark; the write path (produce), the read path (fetch) and offset lookups. Blocking I/O runs
 //!   on tokio's blocking threads.
+//! - [`node`]: [`run_node`], a whole node: `meta.properties`, the quorum controller, the logs, broker
+//!   registration and heartbeats, following the metadata image, the listeners, periodic log upkeep and
+//!   an ordered clean shutdown.
 //!
 //! Malformed input (a bad size prefix, an unknown API, a body that does not decode) closes that connection
 //! with a log line and never affects other connections.
@@ -23,9 +26,11 @@
 pub mod broker;
 pub mod connection;
 pub mod handlers;
+pub mod node;
 pub mod partition;
 pub mod server;
 
 pub use broker::{Broker, BrokerLimits};
 pub use connection::{ConnectionLimits, RequestContext, RequestHandler};
+pub use node::{run_node, run_node_with, NodeError, NodeOptions};
 pub use server::serve;

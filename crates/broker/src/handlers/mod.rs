@@ -4,10 +4,18 @@
 //! This is where typed errors become Kafka error codes ([`partition_error_code`]).
 
 pub mod api_versions;
+pub mod create_partitions;
+pub mod create_topics;
+pub mod delete_topics;
+pub mod describe_cluster;
+pub mod describe_configs;
 pub mod fetch;
+pub mod init_producer_id;
 pub mod list_offsets;
+pub mod metadata;
 pub mod produce;
 
+use flotilla_controller::ControllerError;
 use flotilla_model::ErrorCode;
 use flotilla_protocol::{ApiKey, VersionRange};
 
@@ -25,8 +33,19 @@ pub struct ApiSupport {
 }
 
 /// Every API this broker serves. A handler is added here together with its file.
-pub const SUPPORTED_APIS: &[ApiSupport] =
-    &[produce::SUPPORT, fetch::SUPPORT, list_offsets::SUPPORT, api_versions::SUPPORT];
+pub const SUPPORTED_APIS: &[ApiSupport] = &[
+    produce::SUPPORT,
+    fetch::SUPPORT,
+    list_offsets::SUPPORT,
+    metadata::SUPPORT,
+    api_versions::SUPPORT,
+    create_topics::SUPPORT,
+    delete_topics::SUPPORT,
+    init_producer_id::SUPPORT,
+    describe_configs::SUPPORT,
+    create_partitions::SUPPORT,
+    describe_cluster::SUPPORT,
+];
 
 /// The versions of `api_key` this broker serves, if any.
 pub fn supported_versions(api_key: ApiKey) -> Option<VersionRange> {
@@ -47,3 +66,11 @@ pub fn partition_error_code(error: &PartitionError) -> ErrorCode {
         PartitionError::ProducerSnapshot(_) => ErrorCode::KafkaStorageError,
     }
 }
+
+/// The Kafka error code and message for a controller call that failed as a whole.
+pub fn controller_error(error: &ControllerError) -> (ErrorCode, String) {
+    (error.code(), error.to_string())
+}
+
+/// Answer for an admin request on a broker with no controller to send it to.
+pub const NO_CONTROLLER: ErrorCode = ErrorCode::NotController;

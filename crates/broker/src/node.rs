@@ -1,0 +1,470 @@
+//! A Flotilla node: everything `flotilla server` runs, wired together and shut down in order.
+//!
+//! [`run_node`] (or [`run_node_with`], which takes listeners the caller has already bound, so tests can
+//! use port 0) does, in order:
+//!
+//! 1. **Directories.** Checks or writes `meta.properties` in every log dir and the metadata log dir
+//!    ([`meta_properties`]); a directory of another cluster or node is refused.
+//! 2. **Controller.** With `process.roles` including `controller`, starts the [`QuorumController`] on
+//!    the controller listener (raft and the `ControllerService` share it).
+//! 3. **Data plane.** Opens the [`LogManager`] (recovery runs here), creates [`Partitions`], and follows
+//!    the committed metadata: once a heartbeat shows the node caught up with the controller's metadata
+//!    offset, every new image is applied with [`Partitions::apply_image`] ([`follow_image`]).
+//! 4. **Registration.** Registers the broker with its advertised endpoints, retrying until a
+//!    controller answers (a previous incarnation that did not shut down cleanly holds the id until its
+//!    session expires), then heartbeats every `broker.heartbeat.interval.ms` with the metadata offset
+//!    received; the controller unfences it once it has caught up.
+//! 5. **Listeners.** Serves the [`Broker`] on every non-controller listener (`max.connections`,
+//!    `socket.request.max.bytes`, `connections.max.idle.ms`).
+//! 6. **Upkeep.** Flushes dirty logs, writes checkpoints, deletes segments past retention and keeps
+//!    producer state, each on its own interval.
+//!
+//! When `shutdown` completes: a controlled shutdown (heartbeats with `want_shutdown` until the
+//! controller has moved leaderships away and fenced this broker, bounded), then listeners stop
+//! accepting and answer their in-flight requests, the background tasks stop, the data plane writes
+//! its checkpoints, producer snapshots and clean-shutdown marker ([`Partitions::shutdown`]), and the
+//! controller stops.
+//!
+//! A broker-only node (no controller role) needs the committed metadata streamed from the controller
+//! quorum, which the controller service does not offer yet; it is refused with [`NodeError::Unsupported`].
+
+pub mod meta_properties;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use flotilla_config::ServerConfig;
+use flotilla_controller::operations::{BrokerHeartbeatRequest, BrokerRegistrationRequest};
+use flotilla_controller::{
+    random_cluster_id, CombinedController, ControllerClient, ControllerClientExt, ControllerOptions, QuorumController,
+    RemoteController, RemoteControllerOptions, StartError,
+};
+use flotilla_metadata::{BrokerEpoch, Endpoint, MetadataImage, SecurityProtocol};
+use flotilla_model::NodeId;
+use flotilla_storage::{LogManager, StorageError};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tracing::{debug, error, info, warn};
+
+use crate::broker::{Broker, BrokerLimits};
+use crate::connection::ConnectionLimits;
+use crate::partition::log_config::log_config;
+use crate::partition::{wall_clock_ms, Partitions};
+use crate::server::serve;
+pub use meta_properties::{MetaProperties, MetaPropertiesError};
+
+/// How often offsets checkpoints are written (Kafka's `log.flush.offset.checkpoint.interval.ms`).
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(60_000);
+/// How often dirty logs are checked against the flush policy.
+const FLUSH_CHECK_INTERVAL: Duration = Duration::from_millis(1_000);
+/// How often idle producers are expired and producer snapshots written.
+const PRODUCER_STATE_INTERVAL: Duration = Duration::from_millis(60_000);
+/// Longest wait for the controller to move leaderships away on shutdown.
+const CONTROLLED_SHUTDOWN_MAX: Duration = Duration::from_secs(10);
+/// Pause between controlled shutdown heartbeats.
+const CONTROLLED_SHUTDOWN_RETRY: Duration = Duration::from_millis(100);
+/// Pause between registration attempts while no controller answers.
+const REGISTRATION_RETRY: Duration = Duration::from_millis(200);
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    MetaProperties(#[from] MetaPropertiesError),
+    #[error("cannot bind listener {name} on {address}: {source}")]
+    Bind { name: String, address: String, source: std::io::Error },
+    #[error("no listener is named {0} in listeners")]
+    MissingListener(String),
+    #[error("cannot start the controller: {0}")]
+    Controller(#[from] StartError),
+    #[error("cannot open the log directories: {0}")]
+    Storage(#[from] StorageError),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("clean shutdown of the logs failed: {0}")]
+    Shutdown(String),
+    #[error("a blocking task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// What [`run_node_with`] runs.
+#[derive(Debug)]
+pub struct NodeOptions {
+    pub config: Arc<ServerConfig>,
+    /// Listeners already bound, by listener name (`PLAINTEXT`, `CONTROLLER`, ...). A listener of the
+    /// config not found here is bound from its `host:port`.
+    pub bound_listeners: BTreeMap<String, TcpListener>,
+    pub broker_limits: BrokerLimits,
+}
+
+impl NodeOptions {
+    pub fn new(config: Arc<ServerConfig>) -> Self {
+        Self { config, bound_listeners: BTreeMap::new(), broker_limits: BrokerLimits::default() }
+    }
+}
+
+/// Runs a node from its config until `shutdown` completes, then shuts it down cleanly.
+pub async fn run_node(config: Arc<ServerConfig>, shutdown: impl Future<Output = ()>) -> Result<(), NodeError> {
+    run_node_with(NodeOptions::new(config), shutdown).await
+}
+
+/// [`run_node`] with pre-bound listeners and broker limits.
+pub async fn run_node_with(mut options: NodeOptions, shutdown: impl Future<Output = ()>) -> Result<(), NodeError> {
+    let config = Arc::clone(&options.config);
+    if !config.is_controller() {
+        return Err(NodeError::Unsupported(
+            "a broker-only node (process.roles=broker) is not supported yet: run broker,controller nodes".into(),
+        ));
+    }
+    let node_id = config.node_id;
+
+    // 1. Directories.
+    let mut dirs: Vec<PathBuf> = config.log_dirs.clone();
+    if !dirs.contains(&config.metadata_log_dir) {
+        dirs.push(config.metadata_log_dir.clone());
+    }
+    let cluster_id = {
+        let configured = config.cluster_id.clone();
+        tokio::task::spawn_blocking(move || {
+            meta_properties::ensure(&dirs, node_id, configured.as_deref(), random_cluster_id)
+        })
+        .await??
+    };
+    info!(%node_id, %cluster_id, "log directories checked");
+
+    // 2. Controller.
+    let controller_listener_name = config
+        .controller_listener_names
+        .first()
+        .map(|n| n.as_str().to_string())
+        .ok_or_else(|| NodeError::MissingListener("controller.listener.names".into()))?;
+    let raft_listener = take_or_bind(&mut options.bound_listeners, &config, &controller_listener_name).await?;
+    let mut controller_options = ControllerOptions::from_server_config(&config)?;
+    controller_options.cluster_id = Some(cluster_id.clone());
+    let controller = QuorumController::start(controller_options, raft_listener).await?;
+    let voters: BTreeMap<_, _> =
+        config.controller_quorum_voters.iter().map(|v| (v.node_id, v.address.to_string())).collect();
+    let remote = match RemoteController::new(RemoteControllerOptions::new(voters)) {
+        Ok(remote) => remote,
+        Err(e) => {
+            stop_controller(&controller).await;
+            return Err(e.into());
+        }
+    };
+    let client: Arc<dyn ControllerClient> = Arc::new(CombinedController::new(controller.handle(), remote));
+
+    let result = if config.is_broker() {
+        run_broker(options, &config, &cluster_id, &controller, client, shutdown).await
+    } else {
+        shutdown.await;
+        Ok(())
+    };
+    stop_controller(&controller).await;
+    info!(%node_id, "node stopped");
+    result
+}
+
+async fn stop_controller(controller: &QuorumController) {
+    if let Err(e) = controller.shutdown().await {
+        warn!(error = %e, "controller shutdown");
+    }
+}
+
+async fn take_or_bind(
+    bound: &mut BTreeMap<String, TcpListener>,
+    config: &ServerConfig,
+    name: &str,
+) -> Result<TcpListener, NodeError> {
+    if let Some(listener) = bound.remove(name) {
+        return Ok(listener);
+    }
+    let endpoint = config
+        .listeners
+        .iter()
+        .find(|e| e.listener_name.as_str() == name)
+        .ok_or_else(|| NodeError::MissingListener(name.to_string()))?;
+    let address = format!("{}:{}", endpoint.host.as_deref().unwrap_or("0.0.0.0"), endpoint.port);
+    TcpListener::bind(&address).await.map_err(|source| NodeError::Bind { name: name.to_string(), address, source })
+}
+
+async fn run_broker(
+    mut options: NodeOptions,
+    config: &Arc<ServerConfig>,
+    cluster_id: &str,
+    controller: &QuorumController,
+    client: Arc<dyn ControllerClient>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), NodeError> {
+    let node_id = config.node_id;
+    // Bind first, so a port in use fails the start before anything is registered.
+    let mut listeners = Vec::new();
+    for endpoint in &config.listeners {
+        let name = endpoint.listener_name.as_str();
+        if config.controller_listener_names.contains(&endpoint.listener_name) {
+            continue;
+        }
+        listeners.push((name.to_string(), take_or_bind(&mut options.bound_listeners, config, name).await?));
+    }
+
+    // 3. Data plane.
+    let partitions = {
+        let config = Arc::clone(config);
+        tokio::task::spawn_blocking(move || -> Result<Arc<Partitions>, NodeError> {
+            let defaults = log_config(&config.topic_defaults);
+            let logs = LogManager::open(&config.log_dirs, |_| defaults.clone(), wall_clock_ms())?;
+            Ok(Arc::new(Partitions::new(config.node_id, Arc::clone(&config), Arc::new(logs))))
+        })
+        .await??
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    let (caught_up_tx, caught_up_rx) = watch::channel(false);
+    tasks.spawn(follow_image(Arc::clone(&partitions), controller.subscribe(), caught_up_rx, stop_rx.clone()));
+
+    // 4. Registration and heartbeats.
+    let broker_epoch = Arc::new(AtomicI64::new(-1));
+    let registration = BrokerRegistrationRequest {
+        broker_id: node_id,
+        cluster_id: cluster_id.to_string(),
+        incarnation_id: uuid::Uuid::new_v4(),
+        endpoints: advertised_endpoints(config),
+        rack: config.broker_rack.clone(),
+    };
+    let heartbeat_interval =
+        Duration::from_millis(u64::try_from(config.broker_heartbeat_interval_ms).unwrap_or(2_000).max(10));
+    // Its own stop signal: on shutdown the controlled shutdown runs first, while listeners still serve.
+    let (leave_tx, leave_rx) = watch::channel(false);
+    let heartbeats = tokio::spawn(register_and_heartbeat(
+        Arc::clone(&client),
+        registration,
+        heartbeat_interval,
+        controller.subscribe(),
+        caught_up_tx,
+        Arc::clone(&broker_epoch),
+        leave_rx,
+    ));
+
+    // 5. Listeners.
+    let broker =
+        Broker::new(Arc::clone(config), Arc::clone(&partitions), options.broker_limits).with_controller(client);
+    let limits = ConnectionLimits {
+        max_request_bytes: usize::try_from(config.socket_request_max_bytes).unwrap_or(usize::MAX),
+        idle_timeout: Duration::from_millis(u64::try_from(config.connections_max_idle_ms).unwrap_or(600_000)),
+    };
+    // Per listener; Kafka counts `max.connections` over all listeners together.
+    let max_connections =
+        usize::try_from(config.max_connections).unwrap_or(usize::MAX).min(tokio::sync::Semaphore::MAX_PERMITS);
+    let mut servers = JoinSet::new();
+    for (name, listener) in listeners {
+        info!(listener = name, address = ?listener.local_addr().ok(), "serving Kafka clients");
+        let mut stop = stop_rx.clone();
+        let handler = Arc::new(broker.for_listener(&name));
+        servers.spawn(serve(listener, handler, limits, max_connections, async move {
+            let _ = stop.wait_for(|s| *s).await;
+        }));
+    }
+
+    // 6. Upkeep.
+    tasks.spawn(upkeep(Arc::clone(&partitions), Arc::clone(config), stop_rx.clone()));
+
+    shutdown.await;
+    info!(%node_id, "shutting down");
+    let _ = leave_tx.send(true);
+    if let Err(e) = heartbeats.await {
+        warn!(error = %e, "the heartbeat task failed");
+    }
+    let _ = stop_tx.send(true);
+    while servers.join_next().await.is_some() {}
+    while let Some(done) = tasks.join_next().await {
+        if let Err(e) = done {
+            warn!(error = %e, "a background task failed");
+        }
+    }
+    let epoch = broker_epoch.load(Ordering::SeqCst);
+    tokio::task::spawn_blocking(move || partitions.shutdown(epoch))
+        .await?
+        .map_err(|e| NodeError::Shutdown(e.to_string()))?;
+    info!(%node_id, "logs closed cleanly");
+    Ok(())
+}
+
+/// The broker's endpoints as registered: its advertised listeners (controller listeners excluded).
+fn advertised_endpoints(config: &ServerConfig) -> Vec<Endpoint> {
+    config
+        .advertised_listeners
+        .iter()
+        .filter(|e| !config.controller_listener_names.contains(&e.listener_name))
+        .map(|e| Endpoint {
+            listener: e.listener_name.as_str().to_string(),
+            host: e.host.clone().filter(|h| !h.is_empty() && h != "0.0.0.0").unwrap_or_else(|| "localhost".into()),
+            port: e.port,
+            security_protocol: match e.security_protocol {
+                flotilla_config::SecurityProtocol::Plaintext => SecurityProtocol::Plaintext,
+                flotilla_config::SecurityProtocol::Ssl => SecurityProtocol::Ssl,
+                flotilla_config::SecurityProtocol::SaslPlaintext => SecurityProtocol::SaslPlaintext,
+                flotilla_config::SecurityProtocol::SaslSsl => SecurityProtocol::SaslSsl,
+            },
+        })
+        .collect()
+}
+
+/// Applies every committed image to the hosted partitions, newest first when several queued up, from
+/// the moment `caught_up` turns true: an image of a metadata log still being replayed at startup is
+/// not applied, as a Kafka broker publishes metadata only once it has caught up with the controller.
+pub async fn follow_image(
+    partitions: Arc<Partitions>,
+    mut images: watch::Receiver<MetadataImage>,
+    mut caught_up: watch::Receiver<bool>,
+    mut stop: watch::Receiver<bool>,
+) {
+    tokio::select! {
+        ready = caught_up.wait_for(|c| *c) => if ready.is_err() { return },
+        _ = stop.wait_for(|s| *s) => return,
+    }
+    info!(offset = images.borrow().position().offset, "caught up with the metadata log; applying images");
+    loop {
+        let image = images.borrow_and_update().clone();
+        let applying = Arc::clone(&partitions);
+        let position = image.position();
+        match tokio::task::spawn_blocking(move || applying.apply_image(&image)).await {
+            Ok(report) => debug!(offset = position.offset, ?report, "applied metadata image"),
+            Err(e) => error!(error = %e, "applying a metadata image failed"),
+        }
+        tokio::select! {
+            changed = images.changed() => if changed.is_err() { return },
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+async fn register_and_heartbeat(
+    client: Arc<dyn ControllerClient>,
+    registration: BrokerRegistrationRequest,
+    interval: Duration,
+    images: watch::Receiver<MetadataImage>,
+    caught_up: watch::Sender<bool>,
+    broker_epoch: Arc<AtomicI64>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let broker_id = registration.broker_id;
+    let epoch = loop {
+        match client.register_broker(registration.clone()).await {
+            Ok(reply) => break reply.broker_epoch,
+            Err(e) => debug!(error = %e, "broker registration not accepted yet; retrying"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(REGISTRATION_RETRY) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    };
+    info!(%broker_id, epoch = epoch.get(), "broker registered");
+    broker_epoch.store(epoch.get(), Ordering::SeqCst);
+    let mut fenced = true;
+    let mut ticks = tokio::time::interval(interval);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stop.wait_for(|s| *s) => break,
+        }
+        // The offset of the newest committed image received: the follower applies it right away once
+        // caught up, and reporting the applied one instead would never let the gate open.
+        let received = images.borrow().position().offset;
+        let request = BrokerHeartbeatRequest {
+            broker_id,
+            broker_epoch: BrokerEpoch::new(epoch.get()),
+            current_metadata_offset: i64::try_from(received).unwrap_or(i64::MAX),
+            want_fence: false,
+            want_shutdown: false,
+        };
+        let answered = tokio::select! {
+            answered = client.broker_heartbeat(request) => answered,
+            _ = stop.wait_for(|s| *s) => break,
+        };
+        match answered {
+            Ok(reply) => {
+                if !*caught_up.borrow() && (reply.is_caught_up || received >= reply.controller_metadata_offset) {
+                    let _ = caught_up.send(true);
+                }
+                if reply.is_fenced != fenced {
+                    fenced = reply.is_fenced;
+                    info!(%broker_id, fenced, "broker fencing changed");
+                }
+            }
+            Err(e) => warn!(%broker_id, error = %e, "heartbeat failed"),
+        }
+    }
+    controlled_shutdown(client.as_ref(), broker_id, epoch, &images, interval).await;
+}
+
+/// Kafka's controlled shutdown: heartbeats with `want_shutdown` until the controller has moved this
+/// broker's leaderships away and fenced it (`should_shut_down`), at most [`CONTROLLED_SHUTDOWN_MAX`].
+/// A fenced broker's id can be registered again by the next start right away, instead of after
+/// `broker.session.timeout.ms`.
+async fn controlled_shutdown(
+    client: &dyn ControllerClient,
+    broker_id: NodeId,
+    epoch: BrokerEpoch,
+    images: &watch::Receiver<MetadataImage>,
+    interval: Duration,
+) {
+    let deadline = tokio::time::Instant::now() + CONTROLLED_SHUTDOWN_MAX;
+    loop {
+        let request = BrokerHeartbeatRequest {
+            broker_id,
+            broker_epoch: epoch,
+            current_metadata_offset: i64::try_from(images.borrow().position().offset).unwrap_or(i64::MAX),
+            want_fence: false,
+            want_shutdown: true,
+        };
+        match tokio::time::timeout_at(deadline, client.broker_heartbeat(request)).await {
+            Ok(Ok(reply)) if reply.should_shut_down => {
+                info!(%broker_id, "controlled shutdown complete");
+                return;
+            }
+            Ok(Ok(_)) => debug!(%broker_id, "controlled shutdown in progress"),
+            Ok(Err(e)) => warn!(%broker_id, error = %e, "controlled shutdown heartbeat failed"),
+            Err(_) => {}
+        }
+        if tokio::time::Instant::now() >= deadline {
+            warn!(%broker_id, "controlled shutdown did not complete in time; stopping anyway");
+            return;
+        }
+        tokio::time::sleep(interval.min(CONTROLLED_SHUTDOWN_RETRY)).await;
+    }
+}
+
+async fn upkeep(partitions: Arc<Partitions>, config: Arc<ServerConfig>, mut stop: watch::Receiver<bool>) {
+    let retention_interval =
+        Duration::from_millis(u64::try_from(config.log_retention_check_interval_ms).unwrap_or(300_000).max(100));
+    let mut flush = tokio::time::interval(FLUSH_CHECK_INTERVAL);
+    let mut checkpoint = tokio::time::interval(CHECKPOINT_INTERVAL);
+    let mut retention = tokio::time::interval(retention_interval);
+    let mut producers = tokio::time::interval(PRODUCER_STATE_INTERVAL);
+    for ticks in [&mut flush, &mut checkpoint, &mut retention, &mut producers] {
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.reset();
+    }
+    loop {
+        let job: fn(&Partitions) = tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            _ = flush.tick() => |p| p.log_manager().flush_dirty_logs(wall_clock_ms()),
+            _ = checkpoint.tick() => |p| if let Err(e) = p.log_manager().checkpoint_all() {
+                warn!(error = %e, "writing checkpoints failed");
+            },
+            _ = retention.tick() => |p| {
+                for (tp, deleted) in p.log_manager().delete_old_segments(wall_clock_ms()) {
+                    info!(partition = %tp, segments = deleted.len(), "deleted segments past retention");
+                }
+            },
+            _ = producers.tick() => |p| p.maintain_producer_state(wall_clock_ms()),
+        };
+        let partitions = Arc::clone(&partitions);
+        if let Err(e) = tokio::task::spawn_blocking(move || job(&partitions)).await {
+            error!(error = %e, "a log upkeep task failed");
+        }
+    }
+}

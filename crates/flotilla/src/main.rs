@@ -14,12 +14,15 @@
 //! - [`topic_filter`]: Kafka's topic include-lists (`--topic` as a regular expression).
 //! - [`tools`]: one file per tool; each keeps its output formatting in pure functions apart from I/O.
 //!
-//! Adding a subcommand (e.g. `flotilla server`) is one variant in [`Tool`] and one arm in [`Tool::run`].
+//! - [`server`]: `flotilla server`, which runs a node.
+//!
+//! Adding a subcommand is one variant in [`Tool`] and one arm in [`Tool::run`].
 
 mod cli;
 mod client_props;
 mod failure;
 mod java_format;
+mod server;
 mod tools;
 mod topic_filter;
 
@@ -41,6 +44,8 @@ struct Cli {
 /// One subcommand per tool, named after Kafka's script without `kafka-` and `.sh`.
 #[derive(Debug, Subcommand)]
 enum Tool {
+    /// Run a node (broker and/or controller) from a server.properties file (kafka-server-start).
+    Server(server::Args),
     /// Create, delete, describe, or change a topic (kafka-topics).
     Topics(tools::topics::Args),
     /// Read data from standard input and publish it to Kafka (kafka-console-producer).
@@ -61,6 +66,7 @@ impl Tool {
     /// The subcommand's name, for its usage text.
     fn name(&self) -> &'static str {
         match self {
+            Tool::Server(_) => "server",
             Tool::Topics(_) => "topics",
             Tool::ConsoleProducer(_) => "console-producer",
             Tool::ConsoleConsumer(_) => "console-consumer",
@@ -73,6 +79,7 @@ impl Tool {
 
     async fn run(self) -> Result<ExitCode, UsageError> {
         match self {
+            Tool::Server(args) => server::run(args).await,
             Tool::Topics(args) => tools::topics::run(args).await,
             Tool::ConsoleProducer(args) => tools::console_producer::run(args).await,
             Tool::ConsoleConsumer(args) => tools::console_consumer::run(args).await,

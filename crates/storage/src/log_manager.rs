@@ -38,6 +38,9 @@ use crate::log_dir::{
     parse_partition_dir_name, LogDirFailure, LogDirState, DELETE_DIR_SUFFIX, FUTURE_DIR_SUFFIX, STRAY_DIR_SUFFIX,
 };
 
+/// The metadata log directory (`__cluster_metadata-0`), kept by the controller quorum in a log dir.
+pub const METADATA_LOG_DIR_PREFIX: &str = "__cluster_metadata-";
+
 /// What opening the log dirs found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogManagerReport {
@@ -396,6 +399,10 @@ where
         if name.ends_with(DELETE_DIR_SUFFIX) {
             info!(path = %entry_path.display(), "finishing the deletion of a partition directory");
             fs::remove_dir_all(&entry_path).ctx("delete partition directory", &entry_path)?;
+            continue;
+        }
+        if name.starts_with(METADATA_LOG_DIR_PREFIX) {
+            // The controller quorum's own log lives beside the partitions, as in KRaft; it is not ours.
             continue;
         }
         if name.ends_with(FUTURE_DIR_SUFFIX) || name.ends_with(STRAY_DIR_SUFFIX) {

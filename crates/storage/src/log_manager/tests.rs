@@ -228,3 +228,19 @@ fn truncation_through_the_manager_rewrites_the_checkpoints() {
     assert_eq!((log.log_start_offset(), log.log_end_offset()), (Offset::new(10), Offset::new(12)));
     assert!(matches!(manager.truncate_to(&tp("nope", 0), Offset::new(0), 0), Err(StorageError::LogClosed { .. })));
 }
+
+#[test]
+fn the_metadata_log_directory_is_left_alone() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("data");
+    let raft = dir.join("__cluster_metadata-0").join("raft");
+    fs::create_dir_all(&raft).unwrap();
+    fs::write(raft.join("CURRENT"), b"MANIFEST-000001\n").unwrap();
+    let manager = open(&[dir.clone()]);
+    assert!(manager.logs().is_empty());
+    let names: Vec<String> = fs::read_dir(dir.join("__cluster_metadata-0"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["raft".to_string()], "no segment files may appear in the metadata log dir");
+}

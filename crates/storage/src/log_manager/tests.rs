@@ -236,7 +236,7 @@ fn the_metadata_log_directory_is_left_alone() {
     let raft = dir.join("__cluster_metadata-0").join("raft");
     fs::create_dir_all(&raft).unwrap();
     fs::write(raft.join("CURRENT"), b"MANIFEST-000001\n").unwrap();
-    let manager = open(&[dir.clone()]);
+    let manager = open(std::slice::from_ref(&dir));
     assert!(manager.logs().is_empty());
     let names: Vec<String> = fs::read_dir(dir.join("__cluster_metadata-0"))
         .unwrap()

@@ -238,17 +238,26 @@ async fn run_broker(
         Duration::from_millis(u64::try_from(config.broker_heartbeat_interval_ms).unwrap_or(2_000).max(10));
     // Its own stop signal: on shutdown the controlled shutdown runs first, while listeners still serve.
     let (leave_tx, leave_rx) = watch::channel(false);
+    let (unfenced_tx, mut unfenced_rx) = watch::channel(false);
     let heartbeats = tokio::spawn(register_and_heartbeat(
         Arc::clone(&client),
         registration,
         heartbeat_interval,
         controller.subscribe(),
-        caught_up_tx,
+        Readiness { caught_up: caught_up_tx, unfenced: unfenced_tx },
         Arc::clone(&broker_epoch),
         leave_rx,
     ));
 
-    // 5. Listeners.
+    // 5. Listeners, once the controller has unfenced this broker (it has registered and caught up with the
+    // metadata), as Kafka's broker does: before that, a client would see a cluster without this broker.
+    tokio::pin!(shutdown);
+    let mut shutdown_requested = false;
+    info!(%node_id, "waiting for the controller to unfence this broker");
+    tokio::select! {
+        _ = unfenced_rx.wait_for(|u| *u) => {}
+        _ = &mut shutdown => shutdown_requested = true,
+    }
     let broker =
         Broker::new(Arc::clone(config), Arc::clone(&partitions), options.broker_limits).with_controller(client);
     let limits = ConnectionLimits {
@@ -271,7 +280,9 @@ async fn run_broker(
     // 6. Upkeep.
     tasks.spawn(upkeep(Arc::clone(&partitions), Arc::clone(config), stop_rx.clone()));
 
-    shutdown.await;
+    if !shutdown_requested {
+        shutdown.await;
+    }
     info!(%node_id, "shutting down");
     let _ = leave_tx.send(true);
     if let Err(e) = heartbeats.await {
@@ -341,12 +352,19 @@ pub async fn follow_image(
     }
 }
 
+/// What the heartbeats tell the rest of the node: the broker has caught up with the metadata log (images
+/// may be applied) and the controller has unfenced it (clients may be served).
+struct Readiness {
+    caught_up: watch::Sender<bool>,
+    unfenced: watch::Sender<bool>,
+}
+
 async fn register_and_heartbeat(
     client: Arc<dyn ControllerClient>,
     registration: BrokerRegistrationRequest,
     interval: Duration,
     images: watch::Receiver<MetadataImage>,
-    caught_up: watch::Sender<bool>,
+    readiness: Readiness,
     broker_epoch: Arc<AtomicI64>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -386,9 +404,12 @@ async fn register_and_heartbeat(
         };
         match answered {
             Ok(reply) => {
-                if !*caught_up.borrow() && (reply.is_caught_up || received >= reply.controller_metadata_offset) {
-                    let _ = caught_up.send(true);
+                if !*readiness.caught_up.borrow()
+                    && (reply.is_caught_up || received >= reply.controller_metadata_offset)
+                {
+                    let _ = readiness.caught_up.send(true);
                 }
+                readiness.unfenced.send_if_modified(|u| std::mem::replace(u, !reply.is_fenced) == reply.is_fenced);
                 if reply.is_fenced != fenced {
                     fenced = reply.is_fenced;
                     info!(%broker_id, fenced, "broker fencing changed");

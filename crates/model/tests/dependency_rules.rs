@@ -30,7 +30,7 @@ fn package_name(manifest: &str) -> Option<String> {
 
 /// What each crate may depend on among Flotilla's crates, and which outside crates it must not use.
 fn rules() -> BTreeMap<&'static str, (&'static [&'static str], &'static [&'static str])> {
-    const IO: &[&str] = &["tokio", "tonic", "prost", "openraft", "rocksdb", "mio"];
+    const IO: &[&str] = &["tokio", "tonic", "prost", "openraft", "rocksdb", "mio", "kafka-protocol"];
     BTreeMap::from([
         ("flotilla-model", (&[][..], IO)),
         ("flotilla-protocol", (&["flotilla-model"][..], IO)),
@@ -40,7 +40,7 @@ fn rules() -> BTreeMap<&'static str, (&'static [&'static str], &'static [&'stati
             "flotilla-storage",
             (&["flotilla-model", "flotilla-protocol"][..], &["tonic", "prost", "openraft", "rocksdb"][..]),
         ),
-        ("flotilla-raft", (&[][..], &["kafka-protocol"][..])),
+        ("flotilla-raft", (&[][..], &["kafka-protocol", "flotilla-protocol"][..])),
         (
             "flotilla-controller",
             (

@@ -218,50 +218,7 @@ impl ConfigResource {
     }
 }
 
-/// Where a config value comes from (Kafka's `ConfigEntry.ConfigSource`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ConfigSource {
-    Unknown,
-    DynamicTopicConfig,
-    DynamicBrokerConfig,
-    DynamicDefaultBrokerConfig,
-    StaticBrokerConfig,
-    DefaultConfig,
-    DynamicBrokerLoggerConfig,
-    ClientMetricsConfig,
-    GroupConfig,
-}
-
-impl ConfigSource {
-    pub fn from_i8(v: i8) -> Self {
-        match v {
-            1 => ConfigSource::DynamicTopicConfig,
-            2 => ConfigSource::DynamicBrokerConfig,
-            3 => ConfigSource::DynamicDefaultBrokerConfig,
-            4 => ConfigSource::StaticBrokerConfig,
-            5 => ConfigSource::DefaultConfig,
-            6 => ConfigSource::DynamicBrokerLoggerConfig,
-            7 => ConfigSource::ClientMetricsConfig,
-            8 => ConfigSource::GroupConfig,
-            _ => ConfigSource::Unknown,
-        }
-    }
-
-    /// Kafka's name, as `kafka-configs --describe` prints it.
-    pub fn name(self) -> &'static str {
-        match self {
-            ConfigSource::Unknown => "UNKNOWN",
-            ConfigSource::DynamicTopicConfig => "DYNAMIC_TOPIC_CONFIG",
-            ConfigSource::DynamicBrokerConfig => "DYNAMIC_BROKER_CONFIG",
-            ConfigSource::DynamicDefaultBrokerConfig => "DYNAMIC_DEFAULT_BROKER_CONFIG",
-            ConfigSource::StaticBrokerConfig => "STATIC_BROKER_CONFIG",
-            ConfigSource::DefaultConfig => "DEFAULT_CONFIG",
-            ConfigSource::DynamicBrokerLoggerConfig => "DYNAMIC_BROKER_LOGGER_CONFIG",
-            ConfigSource::ClientMetricsConfig => "CLIENT_METRICS_CONFIG",
-            ConfigSource::GroupConfig => "GROUP_CONFIG",
-        }
-    }
-}
+pub use flotilla_model::ConfigSource;
 
 /// One place a config value is set, in precedence order.
 #[derive(Debug, Clone, PartialEq, Eq)]

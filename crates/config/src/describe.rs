@@ -14,51 +14,7 @@ use crate::server::ServerConfig;
 use crate::server_keys;
 use crate::topic::{resolve_values, TOPIC_KEYS};
 
-/// Where a config's value comes from (Kafka's `ConfigSource`, with its wire ids).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ConfigSource {
-    Unknown,
-    DynamicTopicConfig,
-    DynamicBrokerConfig,
-    DynamicDefaultBrokerConfig,
-    StaticBrokerConfig,
-    DefaultConfig,
-    DynamicBrokerLoggerConfig,
-    ClientMetricsConfig,
-    GroupConfig,
-}
-
-impl ConfigSource {
-    /// The `ConfigSource` field of DescribeConfigs (v1+).
-    pub fn wire_id(self) -> i8 {
-        match self {
-            ConfigSource::Unknown => 0,
-            ConfigSource::DynamicTopicConfig => 1,
-            ConfigSource::DynamicBrokerConfig => 2,
-            ConfigSource::DynamicDefaultBrokerConfig => 3,
-            ConfigSource::StaticBrokerConfig => 4,
-            ConfigSource::DefaultConfig => 5,
-            ConfigSource::DynamicBrokerLoggerConfig => 6,
-            ConfigSource::ClientMetricsConfig => 7,
-            ConfigSource::GroupConfig => 8,
-        }
-    }
-
-    /// The name `kafka-configs` prints (`DYNAMIC_TOPIC_CONFIG`, `STATIC_BROKER_CONFIG`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            ConfigSource::Unknown => "UNKNOWN",
-            ConfigSource::DynamicTopicConfig => "DYNAMIC_TOPIC_CONFIG",
-            ConfigSource::DynamicBrokerConfig => "DYNAMIC_BROKER_CONFIG",
-            ConfigSource::DynamicDefaultBrokerConfig => "DYNAMIC_DEFAULT_BROKER_CONFIG",
-            ConfigSource::StaticBrokerConfig => "STATIC_BROKER_CONFIG",
-            ConfigSource::DefaultConfig => "DEFAULT_CONFIG",
-            ConfigSource::DynamicBrokerLoggerConfig => "DYNAMIC_BROKER_LOGGER_CONFIG",
-            ConfigSource::ClientMetricsConfig => "CLIENT_METRICS_CONFIG",
-            ConfigSource::GroupConfig => "GROUP_CONFIG",
-        }
-    }
-}
+pub use flotilla_model::ConfigSource;
 
 /// One way a config gets its value.
 #[derive(Debug, Clone, PartialEq, Eq)]

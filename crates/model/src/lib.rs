@@ -5,14 +5,17 @@
 //!   passed where a broker id is expected.
 //! - [`offsets`]: log offsets, leader and partition epochs, producer epochs and sequences.
 //! - [`topic_name`]: Kafka's topic-name rules (legal characters, length, the '.'/'_' collision).
+//! - [`config_source`]: Kafka's `ConfigSource` of DescribeConfigs.
 //! - [`error_code`]: Kafka's error codes, the single place where failures become wire values.
 
+pub mod config_source;
 pub mod error_code;
 pub mod ids;
 mod newtype;
 pub mod offsets;
 pub mod topic_name;
 
+pub use config_source::ConfigSource;
 pub use error_code::ErrorCode;
 pub use ids::{NodeId, PartitionIndex, ProducerId, TopicId, TopicPartition};
 pub use offsets::{LeaderEpoch, Offset, PartitionEpoch, ProducerEpoch, Sequence};

@@ -33,6 +33,20 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
+# The client compatibility suite drives the binary with independent Kafka clients: kcat from Debian,
+# the Python clients from PyPI into a virtualenv beside the target directory (reused when present).
+if ! command -v kcat >/dev/null 2>&1; then
+    step "installing kcat from Debian"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat
+fi
+venv="${FLOTILLA_VENV:-$(dirname "$CARGO_TARGET_DIR")/.venv-clients}"
+if [ ! -x "$venv/bin/python" ]; then
+    step "creating the client virtualenv $venv"
+    python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install -q --disable-pip-version-check -r tests/clients/requirements.txt
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -41,6 +55,11 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "client compatibility suite: confluent-kafka, kafka-python, aiokafka, kcat against the real binary"
+cargo build --locked -p flotilla --bin flotilla
+FLOTILLA_BIN="$CARGO_TARGET_DIR/debug/flotilla" "$venv/bin/python" -m pytest tests/clients -q \
+    -p no:cacheprovider --timeout=300
 
 if [ "$fuzz_seconds" != "0" ]; then
     # cargo-fuzz needs nightly flags (sanitizers); RUSTC_BOOTSTRAP lets the one stable toolchain accept them.

@@ -143,11 +143,12 @@ pub async fn run_node_with(mut options: NodeOptions, shutdown: impl Future<Outpu
         .map(|n| n.as_str().to_string())
         .ok_or_else(|| NodeError::MissingListener("controller.listener.names".into()))?;
     let raft_listener = take_or_bind(&mut options.bound_listeners, &config, &controller_listener_name).await?;
+    let raft_port = raft_listener.local_addr().ok().map(|a| a.port());
     let mut controller_options = ControllerOptions::from_server_config(&config)?;
     controller_options.cluster_id = Some(cluster_id.clone());
+    resolve_own_voter_port(&mut controller_options.voters, node_id, raft_port);
+    let voters = controller_options.voters.clone();
     let controller = QuorumController::start(controller_options, raft_listener).await?;
-    let voters: BTreeMap<_, _> =
-        config.controller_quorum_voters.iter().map(|v| (v.node_id, v.address.to_string())).collect();
     let remote = match RemoteController::new(RemoteControllerOptions::new(voters)) {
         Ok(remote) => remote,
         Err(e) => {
@@ -171,6 +172,15 @@ pub async fn run_node_with(mut options: NodeOptions, shutdown: impl Future<Outpu
 async fn stop_controller(controller: &QuorumController) {
     if let Err(e) = controller.shutdown().await {
         warn!(error = %e, "controller shutdown");
+    }
+}
+
+/// A voter entry for this node on port 0 (a test or a one-node dev setup letting the kernel pick the
+/// controller port) stands for the port the controller listener was actually bound to.
+fn resolve_own_voter_port(voters: &mut BTreeMap<NodeId, String>, node_id: NodeId, bound_port: Option<u16>) {
+    let (Some(address), Some(port)) = (voters.get_mut(&node_id), bound_port) else { return };
+    if let Some(host) = address.strip_suffix(":0") {
+        *address = format!("{host}:{port}");
     }
 }
 
@@ -209,6 +219,11 @@ async fn run_broker(
         }
         listeners.push((name.to_string(), take_or_bind(&mut options.bound_listeners, config, name).await?));
     }
+    // A listener configured on port 0 gets its port from the kernel; clients must be told that port.
+    let bound_ports: BTreeMap<String, u16> = listeners
+        .iter()
+        .filter_map(|(name, listener)| Some((name.clone(), listener.local_addr().ok()?.port())))
+        .collect();
 
     // 3. Data plane.
     let partitions = {
@@ -231,7 +246,7 @@ async fn run_broker(
         broker_id: node_id,
         cluster_id: cluster_id.to_string(),
         incarnation_id: uuid::Uuid::new_v4(),
-        endpoints: advertised_endpoints(config),
+        endpoints: advertised_endpoints(config, &bound_ports),
         rack: config.broker_rack.clone(),
     };
     let heartbeat_interval =
@@ -269,7 +284,10 @@ async fn run_broker(
         usize::try_from(config.max_connections).unwrap_or(usize::MAX).min(tokio::sync::Semaphore::MAX_PERMITS);
     let mut servers = JoinSet::new();
     for (name, listener) in listeners {
-        info!(listener = name, address = ?listener.local_addr().ok(), "serving Kafka clients");
+        match listener.local_addr() {
+            Ok(address) => info!(listener = name, %address, "serving Kafka clients"),
+            Err(e) => warn!(listener = name, error = %e, "serving Kafka clients on an unknown address"),
+        }
         let mut stop = stop_rx.clone();
         let handler = Arc::new(broker.for_listener(&name));
         servers.spawn(serve(listener, handler, limits, max_connections, async move {
@@ -304,7 +322,9 @@ async fn run_broker(
 }
 
 /// The broker's endpoints as registered: its advertised listeners (controller listeners excluded).
-fn advertised_endpoints(config: &ServerConfig) -> Vec<Endpoint> {
+/// The broker endpoints registered with the controller; an advertised port 0 stands for the port the
+/// listener of that name was bound to.
+fn advertised_endpoints(config: &ServerConfig, bound_ports: &BTreeMap<String, u16>) -> Vec<Endpoint> {
     config
         .advertised_listeners
         .iter()
@@ -312,7 +332,10 @@ fn advertised_endpoints(config: &ServerConfig) -> Vec<Endpoint> {
         .map(|e| Endpoint {
             listener: e.listener_name.as_str().to_string(),
             host: e.host.clone().filter(|h| !h.is_empty() && h != "0.0.0.0").unwrap_or_else(|| "localhost".into()),
-            port: e.port,
+            port: match e.port {
+                0 => bound_ports.get(e.listener_name.as_str()).copied().unwrap_or(0),
+                port => port,
+            },
             security_protocol: match e.security_protocol {
                 flotilla_config::SecurityProtocol::Plaintext => SecurityProtocol::Plaintext,
                 flotilla_config::SecurityProtocol::Ssl => SecurityProtocol::Ssl,
@@ -487,5 +510,25 @@ async fn upkeep(partitions: Arc<Partitions>, config: Arc<ServerConfig>, mut stop
         if let Err(e) = tokio::task::spawn_blocking(move || job(&partitions)).await {
             error!(error = %e, "a log upkeep task failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_voter_on_port_zero_takes_the_bound_port() {
+        let mut voters = BTreeMap::from([
+            (NodeId::new(1), "127.0.0.1:0".to_string()),
+            (NodeId::new(2), "10.0.0.2:0".to_string()),
+            (NodeId::new(3), "10.0.0.3:9093".to_string()),
+        ]);
+        resolve_own_voter_port(&mut voters, NodeId::new(1), Some(40123));
+        assert_eq!(voters[&NodeId::new(1)], "127.0.0.1:40123");
+        // Other voters are never guessed.
+        assert_eq!(voters[&NodeId::new(2)], "10.0.0.2:0");
+        resolve_own_voter_port(&mut voters, NodeId::new(3), Some(40124));
+        assert_eq!(voters[&NodeId::new(3)], "10.0.0.3:9093", "a configured port is kept");
     }
 }

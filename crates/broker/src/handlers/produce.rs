@@ -168,7 +168,7 @@ async fn append_all(
     let slots: Vec<(usize, usize, Arc<Partition>)> =
         appends.iter().map(|a| (a.topic, a.partition, a.target.clone())).collect();
     let now_ms = wall_clock_ms();
-    let work = tokio::task::spawn_blocking(move || -> Vec<Outcome> {
+    let run = move || -> Vec<Outcome> {
         appends
             .into_iter()
             .map(|a| {
@@ -176,8 +176,16 @@ async fn append_all(
                 (a.topic, a.partition, a.target, outcome)
             })
             .collect()
-    });
-    match work.await {
+    };
+    // An append is a write into the page cache, usually microseconds: handing it to the blocking pool
+    // and back costs two thread wake-ups, which on a busy connection of small requests is most of the
+    // request. `block_in_place` runs it here and lets the runtime move this worker's other tasks away
+    // in case the disk does block. (A current-thread runtime, as in some tests, cannot do that.)
+    let work = match tokio::runtime::Handle::current().runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::MultiThread => Ok(tokio::task::block_in_place(run)),
+        _ => tokio::task::spawn_blocking(run).await,
+    };
+    match work {
         Ok(outcomes) => {
             outcomes.into_iter().map(|(t, p, target, r)| (t, p, target, r.map_err(Failure::Partition))).collect()
         }

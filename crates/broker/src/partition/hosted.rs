@@ -30,6 +30,7 @@ use super::assignment::{Assignment, Role};
 use super::error::PartitionError;
 use super::high_watermark::next_high_watermark;
 use super::reconcile::HostedReplica;
+use super::replica_progress::{proposed_isr, IsrReview, ReplicaProgress};
 
 /// The replica state of a hosted partition, as of the last image applied (plus, on a leader, what
 /// it learnt from its followers).
@@ -47,9 +48,9 @@ pub struct ReplicaState {
     /// This broker's log end offset when it became leader in `leader_epoch` (Kafka's
     /// `leaderEpochStartOffsetOpt`); offset lookups wait for the high watermark to pass it.
     pub leader_epoch_start_offset: Offset,
-    /// Followers' log end offsets as their fetches report them; empty until replication (issue 4)
-    /// feeds it. Reset on every leader change.
-    pub follower_log_end_offsets: BTreeMap<NodeId, Offset>,
+    /// On a leader, what each follower's fetches told it (log end offset, when it was last caught
+    /// up). Reset on every leader change.
+    pub follower_progress: BTreeMap<NodeId, ReplicaProgress>,
     /// Removed from the registry: refuses everything.
     pub removed: bool,
 }
@@ -112,7 +113,7 @@ impl Partition {
                 isr: Vec::new(),
                 min_insync_replicas,
                 leader_epoch_start_offset: Offset::UNKNOWN,
-                follower_log_end_offsets: BTreeMap::new(),
+                follower_progress: BTreeMap::new(),
                 removed: false,
             }),
             log,
@@ -186,7 +187,7 @@ impl Partition {
             } else {
                 state.leader_epoch_start_offset = Offset::UNKNOWN;
             }
-            state.follower_log_end_offsets.clear();
+            state.follower_progress.clear();
             info!(
                 partition = %self.topic_partition, ?role, leader = %assignment.leader,
                 leader_epoch = %assignment.leader_epoch, isr = ?assignment.isr,
@@ -200,6 +201,17 @@ impl Partition {
         state.partition_epoch = assignment.partition_epoch;
         state.replicas.clone_from(&assignment.replicas);
         state.isr.clone_from(&assignment.isr);
+        if role == Role::Leader {
+            // As Kafka's `resetReplicaState` on becoming leader: ISR members get a full
+            // `replica.lag.time.max.ms` from now to fetch; replicas outside it must catch up first.
+            let now_ms = super::wall_clock_ms();
+            let followers: Vec<NodeId> = state.replicas.iter().copied().filter(|r| *r != self.local_node).collect();
+            state.follower_progress.retain(|r, _| followers.contains(r));
+            for follower in followers {
+                let caught_up_ms = if state.isr.contains(&follower) { now_ms } else { i64::MIN };
+                state.follower_progress.entry(follower).or_insert_with(|| ReplicaProgress::new(caught_up_ms));
+            }
+        }
         self.maybe_advance_high_watermark(&state);
         drop(state);
         self.notify();
@@ -220,15 +232,37 @@ impl Partition {
         self.notify();
     }
 
-    /// A follower's log end offset, learnt from its fetch (replication, issue 4); may advance the
-    /// high watermark.
-    pub fn update_follower_log_end_offset(&self, follower: NodeId, log_end_offset: Offset) {
+    /// A follower's fetch at `fetch_offset` (its log end offset) at `now_ms`; may advance the high
+    /// watermark. Ignored unless this broker leads and `follower` is one of its replicas.
+    pub fn record_follower_fetch(&self, follower: NodeId, fetch_offset: Offset, now_ms: i64) {
         let mut state = self.write_replica();
-        if state.role != Role::Leader || !state.replicas.contains(&follower) {
+        if state.role != Role::Leader || follower == self.local_node {
             return;
         }
-        state.follower_log_end_offsets.insert(follower, log_end_offset);
+        let leader_log_end_offset = self.log.log_end_offset();
+        let Some(progress) = state.follower_progress.get_mut(&follower) else { return };
+        progress.on_fetch(fetch_offset, leader_log_end_offset, now_ms);
         self.maybe_advance_high_watermark(&state);
+    }
+
+    /// The ISR this leader should propose to the controller now (`replica.lag.time.max.ms` =
+    /// `lag_max_ms`), or `None` if it should stay, or if this broker does not lead.
+    pub fn proposed_isr(&self, now_ms: i64, lag_max_ms: i64) -> Option<Vec<NodeId>> {
+        let state = self.read_replica();
+        if state.role != Role::Leader || state.removed {
+            return None;
+        }
+        proposed_isr(&IsrReview {
+            leader: self.local_node,
+            replicas: &state.replicas,
+            isr: &state.isr,
+            followers: &state.follower_progress,
+            leader_log_end_offset: self.log.log_end_offset(),
+            high_watermark: self.log.high_watermark(),
+            leader_epoch_start_offset: state.leader_epoch_start_offset,
+            now_ms,
+            lag_max_ms,
+        })
     }
 
     /// On a leader, moves the high watermark to the smallest log end offset over the ISR if that is
@@ -243,7 +277,9 @@ impl Partition {
             self.local_node,
             self.log.log_end_offset(),
             &state.isr,
-            &state.follower_log_end_offsets,
+            |follower| {
+                state.follower_progress.get(&follower).map(|p| p.log_end_offset).filter(|o| *o != Offset::UNKNOWN)
+            },
             current,
         ) else {
             return current;
@@ -359,15 +395,35 @@ mod tests {
             let partition = partition.clone();
             tokio::spawn(async move { partition.wait_for_high_watermark(appended.required_high_watermark()).await })
         };
-        partition.update_follower_log_end_offset(n(2), Offset::new(2));
+        partition.record_follower_fetch(n(2), Offset::new(2), 1);
         assert_eq!(partition.high_watermark(), Offset::new(2));
-        partition.update_follower_log_end_offset(n(2), Offset::new(3));
+        partition.record_follower_fetch(n(2), Offset::new(3), 2);
         assert_eq!(partition.high_watermark(), Offset::new(3));
         tokio::time::timeout(Duration::from_secs(10), waiter).await.unwrap().unwrap().unwrap();
 
         // A follower's stale report never moves it back.
-        partition.update_follower_log_end_offset(n(2), Offset::new(1));
+        partition.record_follower_fetch(n(2), Offset::new(1), 3);
         assert_eq!(partition.high_watermark(), Offset::new(3));
+    }
+
+    #[test]
+    fn the_leader_proposes_lagging_followers_out_and_caught_up_ones_back_in() {
+        const LAG_MAX_MS: i64 = 30_000;
+        let dir = tempfile::tempdir().unwrap();
+        let before = crate::partition::wall_clock_ms();
+        let partition = open(dir.path(), &assignment(1, 0, &[1, 2]));
+        partition.append_records_as_leader(records(3), RequiredAcks::Leader, before).unwrap();
+        assert_eq!(partition.proposed_isr(before, LAG_MAX_MS), None, "2 has the lag time to start fetching");
+        let later = before + 2 * LAG_MAX_MS;
+        assert_eq!(partition.proposed_isr(later, LAG_MAX_MS), Some(vec![n(1)]));
+
+        // Out of the ISR (the controller committed it), 2 fetches up to the leader's log end: back in.
+        partition.apply_assignment(&Assignment { partition_epoch: PartitionEpoch::new(1), ..assignment(1, 0, &[1]) });
+        assert_eq!(partition.high_watermark(), Offset::new(3), "alone in the ISR");
+        partition.record_follower_fetch(n(2), Offset::new(1), later);
+        assert_eq!(partition.proposed_isr(later, LAG_MAX_MS), None, "still below the high watermark");
+        partition.record_follower_fetch(n(2), Offset::new(3), later + 1);
+        assert_eq!(partition.proposed_isr(later + 1, LAG_MAX_MS), Some(vec![n(1), n(2)]));
     }
 
     #[tokio::test]

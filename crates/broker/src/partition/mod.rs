@@ -10,7 +10,8 @@
 //!   acks=all waits and long-polling fetches.
 //! - [`append`]: the leader's write path with idempotent producer checks. [`read`]: consumer
 //!   fetches and offset lookups.
-//! - [`high_watermark`]: the min-over-ISR rule (pure). [`epoch_check`]: `current_leader_epoch`
+//! - [`high_watermark`]: the min-over-ISR rule (pure). [`replica_progress`]: a leader's view of each
+//!   follower and the ISR shrink/expand rules (pure). [`epoch_check`]: `current_leader_epoch`
 //!   checks (pure). [`log_config`]: topic configs mapped to storage settings.
 //!   [`producer_recovery`]: producer state rebuilt from snapshots and the log.
 //!   [`topic_id_file`]: the `partition.metadata` file. [`error`]: [`PartitionError`].
@@ -33,11 +34,13 @@
 //! watermark. A long-polling fetch subscribes to each partition's change channel before reading, so
 //! an append that lands between the read and the wait still wakes it.
 //!
-//! # Replication (issue 4)
+//! # Replication (issue 4, in progress)
 //!
-//! Follower state is in place but not fed: a follower partition serves nothing to clients,
-//! [`Partition::update_follower_log_end_offset`] is where a follower's fetch will report its log end
-//! offset, and the high watermark rule already waits for every ISR member.
+//! The leader side is in place but not yet fed over the network: a follower's fetch reports its log
+//! end offset through [`Partition::record_follower_fetch`], which keeps a [`replica_progress`] entry
+//! per follower and advances the high watermark (min over the ISR); [`Partition::proposed_isr`] says
+//! which ISR the leader should propose to the controller (lagging members out after
+//! `replica.lag.time.max.ms`, caught-up replicas in). A follower partition serves nothing to clients.
 
 pub mod append;
 pub mod assignment;
@@ -50,6 +53,7 @@ pub mod producer_recovery;
 pub mod read;
 pub mod reconcile;
 pub mod registry;
+pub mod replica_progress;
 pub mod topic_id_file;
 
 pub use append::{AppendOutcome, RequiredAcks};

@@ -33,4 +33,4 @@ pub mod server;
 pub use broker::{Broker, BrokerLimits};
 pub use connection::{ConnectionLimits, RequestContext, RequestHandler};
 pub use node::{run_node, run_node_with, NodeError, NodeOptions};
-pub use server::serve;
+pub use server::{serve, ConnectionBudget};

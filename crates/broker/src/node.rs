@@ -55,7 +55,7 @@ use crate::broker::{Broker, BrokerLimits};
 use crate::connection::ConnectionLimits;
 use crate::partition::log_config::log_config;
 use crate::partition::{wall_clock_ms, Partitions};
-use crate::server::serve;
+use crate::server::{serve, ConnectionBudget};
 pub use meta_properties::{MetaProperties, MetaPropertiesError};
 
 /// How often offsets checkpoints are written (Kafka's `log.flush.offset.checkpoint.interval.ms`).
@@ -279,9 +279,8 @@ async fn run_broker(
         max_request_bytes: usize::try_from(config.socket_request_max_bytes).unwrap_or(usize::MAX),
         idle_timeout: Duration::from_millis(u64::try_from(config.connections_max_idle_ms).unwrap_or(600_000)),
     };
-    // Per listener; Kafka counts `max.connections` over all listeners together.
-    let max_connections =
-        usize::try_from(config.max_connections).unwrap_or(usize::MAX).min(tokio::sync::Semaphore::MAX_PERMITS);
+    // One budget over all listeners, as Kafka counts `max.connections`.
+    let budget = ConnectionBudget::new(usize::try_from(config.max_connections).unwrap_or(usize::MAX));
     let mut servers = JoinSet::new();
     for (name, listener) in listeners {
         match listener.local_addr() {
@@ -290,7 +289,7 @@ async fn run_broker(
         }
         let mut stop = stop_rx.clone();
         let handler = Arc::new(broker.for_listener(&name));
-        servers.spawn(serve(listener, handler, limits, max_connections, async move {
+        servers.spawn(serve(listener, handler, limits, budget.clone(), async move {
             let _ = stop.wait_for(|s| *s).await;
         }));
     }

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
@@ -10,19 +11,38 @@ use tracing::{info, warn};
 
 use crate::connection::{self, ConnectionLimits, RequestHandler};
 
+/// How long the accept loop pauses after a failed accept (typically EMFILE), so it does not spin.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
+
+/// The broker-wide connection limit (`max.connections`), shared by every listener given a clone:
+/// Kafka counts it over all listeners together.
+#[derive(Debug, Clone)]
+pub struct ConnectionBudget(Arc<Semaphore>);
+
+impl ConnectionBudget {
+    pub fn new(max_connections: usize) -> Self {
+        Self(Arc::new(Semaphore::new(max_connections.min(Semaphore::MAX_PERMITS))))
+    }
+
+    /// Connections that may still be opened.
+    pub fn available(&self) -> usize {
+        self.0.available_permits()
+    }
+}
+
 /// Serves Kafka clients on `listener` until `shutdown` completes, then stops accepting, lets every
 /// connection answer the request it is handling, and returns when all are closed.
 ///
-/// At most `max_connections` connections are open at once (`max.connections`): past that, accepting
-/// pauses until one closes, as Kafka's acceptor does.
+/// Connections take a slot of `budget` while open: with none left, accepting pauses until one
+/// closes, as Kafka's acceptor does.
 pub async fn serve<H: RequestHandler>(
     listener: TcpListener,
     handler: Arc<H>,
     limits: ConnectionLimits,
-    max_connections: usize,
+    budget: ConnectionBudget,
     shutdown: impl Future<Output = ()>,
 ) {
-    let permits = Arc::new(Semaphore::new(max_connections));
+    let permits = budget.0;
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
@@ -57,7 +77,10 @@ pub async fn serve<H: RequestHandler>(
                 // Typically EMFILE: keep serving the connections we have.
                 warn!(error = %e, "accept failed");
                 drop(permit);
-                tokio::task::yield_now().await;
+                tokio::select! {
+                    _ = &mut shutdown => break,
+                    _ = tokio::time::sleep(ACCEPT_ERROR_PAUSE) => {}
+                }
             }
         }
     }

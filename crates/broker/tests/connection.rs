@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use flotilla_broker::handlers::{api_versions, SUPPORTED_APIS};
-use flotilla_broker::{serve, ConnectionLimits, RequestContext, RequestHandler};
+use flotilla_broker::{serve, ConnectionBudget, ConnectionLimits, RequestContext, RequestHandler};
 use flotilla_protocol::frame::{decode_response, encode_request};
 use flotilla_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse, RequestHeader};
 use flotilla_protocol::{ApiKey, RequestBody, ResponseBody};
@@ -41,13 +41,17 @@ struct Running {
 }
 
 async fn start(max_connections: usize, gate: Option<Arc<Notify>>) -> Running {
+    start_with(ConnectionBudget::new(max_connections), gate).await
+}
+
+async fn start_with(budget: ConnectionBudget, gate: Option<Arc<Notify>>) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = oneshot::channel::<()>();
     let entered = Arc::new(Notify::new());
     let handler = Arc::new(TestHandler { gate, entered: entered.clone() });
     let limits = ConnectionLimits { max_request_bytes: 1024 * 1024, ..Default::default() };
-    let task = tokio::spawn(serve(listener, handler, limits, max_connections, async {
+    let task = tokio::spawn(serve(listener, handler, limits, budget, async {
         let _ = stopped.await;
     }));
     Running { addr, stop: Some(stop), task, entered }
@@ -191,6 +195,26 @@ async fn max_connections_pauses_accepting_until_one_closes() {
     second.write_all(&api_versions_frame(3, 2)).await.expect("write");
     let early = tokio::time::timeout(Duration::from_millis(300), read_frame(&mut second)).await;
     assert!(early.is_err(), "the second connection must wait for a free slot");
+
+    drop(first);
+    assert_eq!(read_api_versions(&mut second, 3).await.0, 2);
+}
+
+#[tokio::test]
+async fn max_connections_counts_every_listener_together() {
+    let budget = ConnectionBudget::new(1);
+    let plaintext = start_with(budget.clone(), None).await;
+    let internal = start_with(budget.clone(), None).await;
+    let mut first = TcpStream::connect(plaintext.addr).await.expect("connect");
+    first.write_all(&api_versions_frame(3, 1)).await.expect("write");
+    assert_eq!(read_api_versions(&mut first, 3).await.0, 1);
+    assert_eq!(budget.available(), 0);
+
+    // The other listener has no slot left either.
+    let mut second = TcpStream::connect(internal.addr).await.expect("connect");
+    second.write_all(&api_versions_frame(3, 2)).await.expect("write");
+    let early = tokio::time::timeout(Duration::from_millis(300), read_frame(&mut second)).await;
+    assert!(early.is_err(), "the second listener must wait for a slot of the shared budget");
 
     drop(first);
     assert_eq!(read_api_versions(&mut second, 3).await.0, 2);

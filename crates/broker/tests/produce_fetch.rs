@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use flotilla_broker::partition::{wall_clock_ms, ApplyReport, Partitions};
-use flotilla_broker::{serve, Broker, BrokerLimits, ConnectionLimits};
+use flotilla_broker::{serve, Broker, BrokerLimits, ConnectionBudget, ConnectionLimits};
 use flotilla_config::ServerConfig;
 use flotilla_metadata::{
     ConfigRecord, ConfigResource, LogPosition, MetadataBatch, MetadataDelta, MetadataImage, MetadataRecord,
@@ -157,9 +157,10 @@ async fn start(dir: &Path, image: &MetadataImage) -> (Node, ApplyReport) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve(listener, broker.clone(), ConnectionLimits::default(), 64, async {
-        let _ = stopped.await;
-    }));
+    let task =
+        tokio::spawn(serve(listener, broker.clone(), ConnectionLimits::default(), ConnectionBudget::new(64), async {
+            let _ = stopped.await;
+        }));
     (Node { addr, partitions, broker, stop: Some(stop), task }, report)
 }
 

@@ -57,8 +57,10 @@ step "cargo test"
 cargo test --workspace --locked
 
 step "client compatibility suite: confluent-kafka, kafka-python, aiokafka, kcat against the real binary"
-cargo build --locked -p flotilla --bin flotilla
-FLOTILLA_BIN="$CARGO_TARGET_DIR/debug/flotilla" "$venv/bin/python" -m pytest tests/clients -q \
+# `cargo test` built the binary for the flotilla crate's own tests; the suite drives that same build.
+flotilla_bin="$CARGO_TARGET_DIR/debug/flotilla"
+[ -x "$flotilla_bin" ] || { echo "missing $flotilla_bin (cargo test should have built it)" >&2; exit 1; }
+FLOTILLA_BIN="$flotilla_bin" "$venv/bin/python" -m pytest tests/clients -q \
     -p no:cacheprovider --timeout=300
 
 if [ "$fuzz_seconds" != "0" ]; then

@@ -55,7 +55,7 @@ pub fn supported_versions(api_key: ApiKey) -> Option<VersionRange> {
 /// The Kafka error code for a partition-level failure.
 pub fn partition_error_code(error: &PartitionError) -> ErrorCode {
     match error {
-        PartitionError::NotLeader { .. } => ErrorCode::NotLeaderOrFollower,
+        PartitionError::NotLeader { .. } | PartitionError::NotReplica { .. } => ErrorCode::NotLeaderOrFollower,
         PartitionError::NotEnoughReplicas { .. } => ErrorCode::NotEnoughReplicas,
         PartitionError::NotEnoughReplicasAfterAppend { .. } => ErrorCode::NotEnoughReplicasAfterAppend,
         PartitionError::FencedLeaderEpoch { .. } => ErrorCode::FencedLeaderEpoch,

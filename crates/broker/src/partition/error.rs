@@ -14,6 +14,11 @@ pub enum PartitionError {
     #[error("this broker is not the leader (leader {leader}, epoch {leader_epoch})")]
     NotLeader { leader: NodeId, leader_epoch: LeaderEpoch },
 
+    /// A follower fetch from a broker that is not a replica of the partition (its metadata is stale or
+    /// the replica was reassigned away); it refreshes its metadata as after NOT_LEADER_OR_FOLLOWER.
+    #[error("broker {replica} is not a replica of this partition")]
+    NotReplica { replica: NodeId },
+
     /// acks=all while the ISR is smaller than `min.insync.replicas`: refused before appending.
     #[error("the ISR has {isr} replicas, fewer than min.insync.replicas={min_insync_replicas}")]
     NotEnoughReplicas { isr: usize, min_insync_replicas: usize },

@@ -426,6 +426,56 @@ mod tests {
         assert_eq!(partition.proposed_isr(later + 1, LAG_MAX_MS), Some(vec![n(1), n(2)]));
     }
 
+    #[test]
+    fn follower_reads_go_to_the_log_end_and_move_the_high_watermark() {
+        use crate::partition::FollowerRead;
+        let read = |fetch_offset: i64, last_fetched_epoch: i32| FollowerRead {
+            fetch_offset: Offset::new(fetch_offset),
+            max_bytes: 1 << 20,
+            current_leader_epoch: LeaderEpoch::new(0),
+            last_fetched_epoch: LeaderEpoch::new(last_fetched_epoch),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let partition = open(dir.path(), &assignment(1, 0, &[1, 2]));
+        partition.append_records_as_leader(records(3), RequiredAcks::Leader, 0).unwrap();
+        assert_eq!(partition.high_watermark(), Offset::new(0));
+
+        // Past the high watermark, unlike a consumer; the fetch offset is what the follower has.
+        let first = partition.read_for_follower(n(2), read(0, -1), 10).unwrap();
+        assert!(!first.records.is_empty(), "reads up to the log end");
+        assert_eq!(first.high_watermark, Offset::new(0), "the follower has nothing yet");
+        let second = partition.read_for_follower(n(2), read(3, 0), 20).unwrap();
+        assert!(second.records.is_empty());
+        assert_eq!(second.high_watermark, Offset::new(3), "the follower has everything");
+
+        // Only replicas may fetch, and only with the current epoch (-1 is unchecked).
+        assert!(matches!(partition.read_for_follower(n(3), read(0, -1), 40), Err(PartitionError::NotReplica { .. })));
+        let future = FollowerRead { current_leader_epoch: LeaderEpoch::new(7), ..read(0, -1) };
+        assert!(matches!(
+            partition.read_for_follower(n(2), future, 50),
+            Err(PartitionError::UnknownLeaderEpoch { .. })
+        ));
+
+        // Leader again in epoch 2, two more records (offsets 3 and 4).
+        partition.apply_assignment(&assignment(1, 2, &[1, 2]));
+        partition.append_records_as_leader(records(2), RequiredAcks::Leader, 0).unwrap();
+        assert!(matches!(
+            partition.read_for_follower(n(2), read(3, 0), 60),
+            Err(PartitionError::FencedLeaderEpoch { .. })
+        ));
+        // A follower that wrote epoch 1 up to offset 5 under another leader diverged: epoch 1 does not
+        // exist here, so it is told where the largest epoch below it (0) ends, and truncates to 3.
+        let unchecked = |fetch_offset, last_fetched_epoch| FollowerRead {
+            current_leader_epoch: LeaderEpoch::new(-1),
+            ..read(fetch_offset, last_fetched_epoch)
+        };
+        let diverged = partition.read_for_follower(n(2), unchecked(5, 1), 70).unwrap();
+        assert_eq!(diverged.diverging_epoch, Some((LeaderEpoch::new(0), Offset::new(3))));
+        assert!(diverged.records.is_empty());
+        let caught_up = partition.read_for_follower(n(2), unchecked(5, 2), 80).unwrap();
+        assert_eq!((caught_up.diverging_epoch, caught_up.high_watermark), (None, Offset::new(5)));
+    }
+
     #[tokio::test]
     async fn losing_leadership_fails_appends_and_wakes_waiters() {
         let dir = tempfile::tempdir().unwrap();

@@ -36,8 +36,9 @@
 //!
 //! # Replication (issue 4, in progress)
 //!
-//! The leader side is in place but not yet fed over the network: a follower's fetch reports its log
-//! end offset through [`Partition::record_follower_fetch`], which keeps a [`replica_progress`] entry
+//! The leader side is in place but not yet fed over the network: [`Partition::read_for_follower`]
+//! serves a follower's fetch (up to the log end, with KIP-320 divergence detection) and reports its
+//! log end offset through [`Partition::record_follower_fetch`], which keeps a [`replica_progress`] entry
 //! per follower and advances the high watermark (min over the ISR); [`Partition::proposed_isr`] says
 //! which ISR the leader should propose to the controller (lagging members out after
 //! `replica.lag.time.max.ms`, caught-up replicas in). A follower partition serves nothing to clients.
@@ -60,7 +61,7 @@ pub use append::{AppendOutcome, RequiredAcks};
 pub use assignment::{Assignment, Role};
 pub use error::PartitionError;
 pub use hosted::{Partition, ReplicaState};
-pub use read::{ConsumerRead, Isolation, OffsetReader, ReadResult};
+pub use read::{ConsumerRead, FollowerRead, Isolation, OffsetReader, ReadResult};
 pub use registry::{ApplyReport, PartitionLookup, Partitions};
 
 /// Milliseconds since the Unix epoch by the wall clock (what Kafka stamps as LogAppendTime and uses

@@ -6,9 +6,9 @@
 //! Batches are returned exactly as stored: the `Bytes` the log read, never re-encoded.
 
 use bytes::Bytes;
-use flotilla_model::{LeaderEpoch, Offset};
+use flotilla_model::{LeaderEpoch, NodeId, Offset};
 use flotilla_protocol::records::NO_TIMESTAMP;
-use flotilla_storage::{OffsetSpec, TimestampAndOffset};
+use flotilla_storage::{Log, OffsetSpec, TimestampAndOffset};
 
 use super::assignment::Role;
 use super::epoch_check::check_current_leader_epoch;
@@ -51,6 +51,29 @@ pub struct ConsumerRead {
     pub last_fetched_epoch: LeaderEpoch,
 }
 
+/// One partition of a follower's fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FollowerRead {
+    /// The follower's log end offset: where it wants to read from.
+    pub fetch_offset: Offset,
+    pub max_bytes: usize,
+    /// The leader epoch the follower knows (-1: unchecked).
+    pub current_leader_epoch: LeaderEpoch,
+    /// The epoch of the follower's last batch (-1: unknown), for divergence detection.
+    pub last_fetched_epoch: LeaderEpoch,
+}
+
+/// Whether a reader whose last batch has `last_fetched_epoch` and who reads from `fetch_offset` has
+/// a log that diverged from `log` (KIP-320): then the largest epoch here at most its epoch, and where
+/// that epoch ends here, so it can truncate to there.
+fn diverging_epoch(log: &Log, last_fetched_epoch: LeaderEpoch, fetch_offset: Offset) -> Option<(LeaderEpoch, Offset)> {
+    if last_fetched_epoch.get() < 0 {
+        return None;
+    }
+    let (epoch, end_offset) = log.end_offset_for_epoch(last_fetched_epoch);
+    (epoch < last_fetched_epoch || end_offset < fetch_offset).then_some((epoch, end_offset))
+}
+
 /// What a consumer read returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadResult {
@@ -89,17 +112,14 @@ impl Partition {
             Isolation::ReadUncommitted => high_watermark,
             Isolation::ReadCommitted => last_stable_offset,
         };
-        if read.last_fetched_epoch.get() >= 0 {
-            let (epoch, end_offset) = log.end_offset_for_epoch(read.last_fetched_epoch);
-            if epoch < read.last_fetched_epoch || end_offset < read.fetch_offset {
-                return Ok(ReadResult {
-                    records: Bytes::new(),
-                    high_watermark,
-                    last_stable_offset,
-                    log_start_offset: log.log_start_offset(),
-                    diverging_epoch: Some((epoch, end_offset)),
-                });
-            }
+        if let Some(diverging) = diverging_epoch(log, read.last_fetched_epoch, read.fetch_offset) {
+            return Ok(ReadResult {
+                records: Bytes::new(),
+                high_watermark,
+                last_stable_offset,
+                log_start_offset: log.log_start_offset(),
+                diverging_epoch: Some(diverging),
+            });
         }
         let info = log.read(read.fetch_offset, read.max_bytes, max_offset, read.min_one_message)?;
         Ok(ReadResult {
@@ -107,6 +127,47 @@ impl Partition {
             high_watermark: info.high_watermark,
             last_stable_offset: info.high_watermark,
             log_start_offset: info.log_start_offset,
+            diverging_epoch: None,
+        })
+    }
+
+    /// Reads for follower `follower` (replication): like a consumer read, but up to the log end
+    /// offset, and a fetch that does not diverge reports the follower's log end offset
+    /// (`fetch_offset`) at `now_ms`, which may advance the high watermark. The returned high
+    /// watermark is the one after that update. Blocking.
+    pub fn read_for_follower(
+        &self,
+        follower: NodeId,
+        read: FollowerRead,
+        now_ms: i64,
+    ) -> Result<ReadResult, PartitionError> {
+        let result = {
+            let state = self.read_replica();
+            state.require_leader()?;
+            if !state.replicas.contains(&follower) {
+                return Err(PartitionError::NotReplica { replica: follower });
+            }
+            check_current_leader_epoch(read.current_leader_epoch, state.leader_epoch)?;
+            let log = self.log();
+            if let Some(diverging) = diverging_epoch(log, read.last_fetched_epoch, read.fetch_offset) {
+                let high_watermark = log.high_watermark();
+                return Ok(ReadResult {
+                    records: Bytes::new(),
+                    high_watermark,
+                    last_stable_offset: high_watermark,
+                    log_start_offset: log.log_start_offset(),
+                    diverging_epoch: Some(diverging),
+                });
+            }
+            log.read(read.fetch_offset, read.max_bytes, log.log_end_offset(), true)?
+        };
+        self.record_follower_fetch(follower, read.fetch_offset, now_ms);
+        let high_watermark = self.log().high_watermark();
+        Ok(ReadResult {
+            records: result.records,
+            high_watermark,
+            last_stable_offset: high_watermark,
+            log_start_offset: result.log_start_offset,
             diverging_epoch: None,
         })
     }

@@ -183,21 +183,34 @@ async fn hostile_frames_close_only_their_connection() {
     assert_eq!(read_api_versions(&mut healthy, 3).await.0, 2);
 }
 
+/// With one connection slot: a connection to `first` takes it (then `while_held` runs), a connection to
+/// `second` is left unanswered until the first closes, then answered.
+async fn second_waits_for_the_first(
+    first: std::net::SocketAddr,
+    second: std::net::SocketAddr,
+    while_held: impl FnOnce(),
+    why: &str,
+) {
+    let mut holder = TcpStream::connect(first).await.expect("connect");
+    holder.write_all(&api_versions_frame(3, 1)).await.expect("write");
+    assert_eq!(read_api_versions(&mut holder, 3).await.0, 1);
+    while_held();
+
+    // The kernel completes the second handshake, but the broker does not take the connection.
+    let mut waiter = TcpStream::connect(second).await.expect("connect");
+    waiter.write_all(&api_versions_frame(3, 2)).await.expect("write");
+    let early = tokio::time::timeout(Duration::from_millis(300), read_frame(&mut waiter)).await;
+    assert!(early.is_err(), "{why}");
+
+    drop(holder);
+    assert_eq!(read_api_versions(&mut waiter, 3).await.0, 2);
+}
+
 #[tokio::test]
 async fn max_connections_pauses_accepting_until_one_closes() {
     let server = start(1, None).await;
-    let mut first = TcpStream::connect(server.addr).await.expect("connect");
-    first.write_all(&api_versions_frame(3, 1)).await.expect("write");
-    assert_eq!(read_api_versions(&mut first, 3).await.0, 1);
-
-    // The kernel completes the second handshake, but the broker does not take the connection.
-    let mut second = TcpStream::connect(server.addr).await.expect("connect");
-    second.write_all(&api_versions_frame(3, 2)).await.expect("write");
-    let early = tokio::time::timeout(Duration::from_millis(300), read_frame(&mut second)).await;
-    assert!(early.is_err(), "the second connection must wait for a free slot");
-
-    drop(first);
-    assert_eq!(read_api_versions(&mut second, 3).await.0, 2);
+    second_waits_for_the_first(server.addr, server.addr, || {}, "the second connection must wait for a free slot")
+        .await;
 }
 
 #[tokio::test]
@@ -205,19 +218,13 @@ async fn max_connections_counts_every_listener_together() {
     let budget = ConnectionBudget::new(1);
     let plaintext = start_with(budget.clone(), None).await;
     let internal = start_with(budget.clone(), None).await;
-    let mut first = TcpStream::connect(plaintext.addr).await.expect("connect");
-    first.write_all(&api_versions_frame(3, 1)).await.expect("write");
-    assert_eq!(read_api_versions(&mut first, 3).await.0, 1);
-    assert_eq!(budget.available(), 0);
-
-    // The other listener has no slot left either.
-    let mut second = TcpStream::connect(internal.addr).await.expect("connect");
-    second.write_all(&api_versions_frame(3, 2)).await.expect("write");
-    let early = tokio::time::timeout(Duration::from_millis(300), read_frame(&mut second)).await;
-    assert!(early.is_err(), "the second listener must wait for a slot of the shared budget");
-
-    drop(first);
-    assert_eq!(read_api_versions(&mut second, 3).await.0, 2);
+    second_waits_for_the_first(
+        plaintext.addr,
+        internal.addr,
+        || assert_eq!(budget.available(), 0),
+        "the second listener must wait for a slot of the shared budget",
+    )
+    .await;
 }
 
 #[tokio::test]

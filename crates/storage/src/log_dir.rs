@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use flotilla_model::{PartitionIndex, TopicName, TopicPartition};
@@ -66,11 +66,26 @@ pub(crate) struct LogDirState {
     offline: AtomicBool,
     reported: AtomicBool,
     failure: Mutex<Option<String>>,
+    /// Held while a checkpoint file of this dir is computed and written: every writer goes through
+    /// the same `<name>.tmp`, so two at once would rename each other's file away (and take the dir
+    /// offline on the loser's missing file), or put an older view over a newer one.
+    checkpoint_write: Mutex<()>,
 }
 
 impl LogDirState {
     pub(crate) fn new(path: PathBuf) -> Self {
-        Self { path, offline: AtomicBool::new(false), reported: AtomicBool::new(false), failure: Mutex::new(None) }
+        Self {
+            path,
+            offline: AtomicBool::new(false),
+            reported: AtomicBool::new(false),
+            failure: Mutex::new(None),
+            checkpoint_write: Mutex::new(()),
+        }
+    }
+
+    /// Serializes checkpoint writes in this dir (see the field).
+    pub(crate) fn lock_checkpoints(&self) -> MutexGuard<'_, ()> {
+        self.checkpoint_write.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn path(&self) -> &Path {

@@ -343,6 +343,8 @@ fn write_dir_checkpoint(
     name: &str,
     offset: CheckpointedOffset,
 ) -> Result<(), StorageError> {
+    // The offsets are read under the lock too, so a later writer never puts an older view in place.
+    let _writing = dir.lock_checkpoints();
     let offsets: BTreeMap<TopicPartition, Offset> = logs
         .iter()
         .filter(|log| Arc::ptr_eq(log.dir_state(), dir))

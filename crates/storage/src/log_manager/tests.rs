@@ -244,3 +244,35 @@ fn the_metadata_log_directory_is_left_alone() {
         .collect();
     assert_eq!(names, vec!["raft".to_string()], "no segment files may appear in the metadata log dir");
 }
+
+#[test]
+fn concurrent_truncations_write_the_dir_checkpoint_one_at_a_time() {
+    // Followers truncate different partitions of one dir at once (one fetcher task per leader); each
+    // truncation rewrites the dir's recovery point checkpoint through the same temporary file.
+    let root = tempfile::tempdir().unwrap();
+    let dirs = vec![root.path().to_path_buf()];
+    let manager = Arc::new(open(&dirs));
+    const PARTITIONS: i32 = 4;
+    const ROUNDS: i64 = 50;
+    for p in 0..PARTITIONS {
+        let log = manager.get_or_create_log(&tp("t", p), small_config(), 0).unwrap();
+        produce(&log, usize::try_from(ROUNDS).unwrap() + 1);
+    }
+    let threads: Vec<_> = (0..PARTITIONS)
+        .map(|p| {
+            let manager = Arc::clone(&manager);
+            std::thread::spawn(move || {
+                for round in 0..ROUNDS {
+                    manager.truncate_to(&tp("t", p), Offset::new(ROUNDS - round), 0).unwrap();
+                    manager.checkpoint_recovery_points().unwrap();
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    assert!(manager.take_new_failures().is_empty(), "the log dir stayed online");
+    let written = OffsetCheckpointFile::in_dir(root.path(), RECOVERY_POINT_CHECKPOINT_FILE).read().unwrap();
+    assert_eq!(written.len(), usize::try_from(PARTITIONS).unwrap());
+}

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from report import Report
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", "/work/target"))
 FLOTILLA = TARGET / "release" / "flotilla"
@@ -105,11 +107,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--records", type=int, default=2_000_000)
     args = ap.parse_args()
-    rows = []
-
-    def row(what, value, unit, runs):
-        rows.append((what, value, unit, runs))
-        print(f"{what}: {value} {unit} (runs: {runs})", file=sys.stderr, flush=True)
+    report = Report()
+    row = report.row
 
     # 1. The discard-everything baseline.
     discard = subprocess.Popen([str(DISCARD), "bench", str(PARTITIONS)], stdout=subprocess.PIPE, text=True)
@@ -178,10 +177,7 @@ def main():
             proc.terminate()
             proc.wait(timeout=60)
 
-    print("| measurement | median | unit | runs |")
-    print("|---|---:|---|---|")
-    for what, value, unit, runs in rows:
-        print(f"| {what} | {value:,} | {unit} | {', '.join(f'{v:,}' for v in runs)} |")
+    report.print_markdown()
 
 
 if __name__ == "__main__":

@@ -12,10 +12,11 @@ import aiokafka
 READ_TIMEOUT_S = 60.0
 
 
-def create_topic(bootstrap: str, topic: str, partitions: int = 3, config=None):
+def create_topic(bootstrap: str, topic: str, partitions: int = 3, config=None, replication_factor: int = 1):
     admin = confluent_kafka.admin.AdminClient({"bootstrap.servers": bootstrap})
     futures = admin.create_topics(
-        [confluent_kafka.admin.NewTopic(topic, num_partitions=partitions, replication_factor=1, config=config or {})],
+        [confluent_kafka.admin.NewTopic(topic, num_partitions=partitions, replication_factor=replication_factor,
+                                        config=config or {})],
         operation_timeout=30,
     )
     futures[topic].result(timeout=60)
@@ -75,6 +76,36 @@ def read_confluent(bootstrap: str, topic: str, partitions, count: int):
     finally:
         consumer.close()
     return out
+
+
+def read_to_end_confluent(bootstrap: str, topic: str, partitions):
+    """Every record of `partitions` up to each one's high watermark, as read when the call starts."""
+    consumer = confluent_kafka.Consumer({
+        "bootstrap.servers": bootstrap,
+        "group.id": "unused-assign-only",
+        "enable.auto.commit": False,
+        "enable.partition.eof": False,
+    })
+    out = []
+    try:
+        ends = {p: consumer.get_watermark_offsets(confluent_kafka.TopicPartition(topic, p), timeout=30)[1]
+                for p in partitions}
+        consumer.assign([confluent_kafka.TopicPartition(topic, p, confluent_kafka.OFFSET_BEGINNING)
+                         for p in partitions])
+        next_offset = {p: 0 for p in partitions}
+        deadline = time.monotonic() + READ_TIMEOUT_S
+        while any(next_offset[p] < ends[p] for p in partitions):
+            assert time.monotonic() < deadline, f"read only up to {next_offset} of {ends} in {READ_TIMEOUT_S}s"
+            msg = consumer.poll(0.5)
+            if msg is None:
+                continue
+            assert msg.error() is None, f"consume error: {msg.error()}"
+            _, ts = msg.timestamp()
+            out.append((msg.partition(), msg.offset(), msg.key(), msg.value(), list(msg.headers() or []), ts))
+            next_offset[msg.partition()] = msg.offset() + 1
+    finally:
+        consumer.close()
+    return [r for r in out if r[1] < ends[r[0]]]
 
 
 def read_kafka_python(bootstrap: str, topic: str, partitions, count: int):

@@ -73,7 +73,14 @@ class Node:
         except FileNotFoundError:
             return ""
 
+    def log_tail(self, lines: int) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
     def start(self):
+        return self.spawn().wait_serving()
+
+    def spawn(self):
+        """Starts the process without waiting for it to serve (a cluster's nodes serve only once a quorum is up)."""
         self.starts += 1
         log = open(self.log_path(), "wb")
         env = dict(os.environ, RUST_LOG="info", NO_COLOR="1")
@@ -82,6 +89,10 @@ class Node:
             stdout=log, stderr=subprocess.STDOUT, env=env,
         )
         log.close()
+        return self
+
+    def wait_serving(self, timeout_s: float = STARTUP_TIMEOUT_S):
+        """Waits until the node logs the port it serves Kafka clients on, and takes it."""
 
         def serving():
             if self.process.poll() is not None:
@@ -89,7 +100,7 @@ class Node:
             m = ADDRESS_RE.search(self.log_text())
             return int(m.group(1)) if m else None
 
-        self.port = wait_for(serving, STARTUP_TIMEOUT_S, "the node to serve Kafka clients")
+        self.port = wait_for(serving, timeout_s, "the node to serve Kafka clients")
         return self
 
     def kill9(self):

@@ -174,3 +174,66 @@ class Connection:
             return True
         except socket.timeout:
             return False
+
+
+def metadata_v1_body(topics) -> bytes:
+    """Metadata v1 for these topic names (None: every topic)."""
+    if topics is None:
+        return struct.pack(">i", -1)
+    return struct.pack(">i", len(topics)) + b"".join(string(t) for t in topics)
+
+
+def parse_metadata_v1(body: bytes):
+    """{'brokers': {id: (host, port)}, 'controller': id, 'topics': {name: {partition: (error, leader, replicas, isr)}}}."""
+    pos = 0
+
+    def take(fmt):
+        nonlocal pos
+        values = struct.unpack_from(fmt, body, pos)
+        pos += struct.calcsize(fmt)
+        return values if len(values) > 1 else values[0]
+
+    def take_string():
+        nonlocal pos
+        n = take(">h")
+        if n < 0:
+            return None
+        s = body[pos:pos + n].decode()
+        pos += n
+        return s
+
+    def take_int_array():
+        return [take(">i") for _ in range(take(">i"))]
+
+    brokers = {}
+    for _ in range(take(">i")):
+        node_id = take(">i")
+        host = take_string()
+        port = take(">i")
+        take_string()  # rack
+        brokers[node_id] = (host, port)
+    controller = take(">i")
+    topics = {}
+    for _ in range(take(">i")):
+        _error = take(">h")
+        name = take_string()
+        take(">b")  # is_internal
+        partitions = {}
+        for _ in range(take(">i")):
+            error = take(">h")
+            index = take(">i")
+            leader = take(">i")
+            replicas = take_int_array()
+            isr = take_int_array()
+            partitions[index] = (error, leader, replicas, isr)
+        topics[name] = partitions
+    return {"brokers": brokers, "controller": controller, "topics": topics}
+
+
+def metadata(port: int, topics=None):
+    """The cluster as the broker on `port` itself sees it (Metadata v1 on one connection)."""
+    conn = Connection(port)
+    try:
+        return parse_metadata_v1(conn.call(3, 1, metadata_v1_body(topics)))
+    finally:
+        conn.close()

@@ -17,8 +17,8 @@ use tracing::warn;
 use crate::connection::{RequestContext, RequestHandler};
 use crate::handlers::init_producer_id::ProducerIdPool;
 use crate::handlers::{
-    api_versions, create_partitions, create_topics, delete_topics, describe_cluster, describe_configs, fetch,
-    init_producer_id, list_offsets, metadata, produce,
+    api_versions, create_partitions, create_topics, delete_topics, describe_cluster, describe_configs, describe_quorum,
+    elect_leaders, fetch, init_producer_id, list_offsets, metadata, offset_for_leader_epoch, produce,
 };
 use crate::partition::Partitions;
 
@@ -162,6 +162,13 @@ impl RequestHandler for Broker {
             }
             RequestBody::DescribeCluster(r) => {
                 Some(ResponseBody::DescribeCluster(describe_cluster::handle(self, ctx, &r)))
+            }
+            RequestBody::DescribeQuorum(r) => {
+                Some(ResponseBody::DescribeQuorum(describe_quorum::handle(self, ctx, r).await))
+            }
+            RequestBody::ElectLeaders(r) => Some(ResponseBody::ElectLeaders(elect_leaders::handle(self, ctx, r).await)),
+            RequestBody::OffsetForLeaderEpoch(r) => {
+                Some(ResponseBody::OffsetForLeaderEpoch(offset_for_leader_epoch::handle(self, ctx, r).await))
             }
             RequestBody::DescribeConfigs(r) => {
                 Some(ResponseBody::DescribeConfigs(describe_configs::handle(self, ctx, &r)))

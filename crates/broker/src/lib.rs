@@ -16,6 +16,9 @@
 //!   metadata image; per partition the log, idempotent producer state, leader/follower state and high
 //!   watermark; the write path (produce), the read path (fetch) and offset lookups. Blocking I/O runs
 //!   on tokio's blocking threads.
+//! - [`replication`]: partition replication between brokers over gRPC on the controller listener: the
+//!   leader's `ReplicaFetchService`, the follower fetchers (append, truncate on divergence), and the
+//!   leader's ISR upkeep through AlterPartition.
 //! - [`node`]: [`run_node`], a whole node: `meta.properties`, the quorum controller, the logs, broker
 //!   registration and heartbeats, following the metadata image, the listeners, periodic log upkeep and
 //!   an ordered clean shutdown.
@@ -28,6 +31,7 @@ pub mod connection;
 pub mod handlers;
 pub mod node;
 pub mod partition;
+pub mod replication;
 pub mod server;
 
 pub use broker::{Broker, BrokerLimits};

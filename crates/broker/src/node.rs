@@ -40,8 +40,8 @@ use std::time::Duration;
 use flotilla_config::ServerConfig;
 use flotilla_controller::operations::{BrokerHeartbeatRequest, BrokerRegistrationRequest};
 use flotilla_controller::{
-    random_cluster_id, CombinedController, ControllerClient, ControllerClientExt, ControllerOptions, QuorumController,
-    RemoteController, RemoteControllerOptions, StartError,
+    random_cluster_id, CombinedController, ControllerClient, ControllerClientExt, ControllerError, ControllerOptions,
+    QuorumController, RemoteController, RemoteControllerOptions, StartError,
 };
 use flotilla_metadata::{BrokerEpoch, Endpoint, MetadataImage, SecurityProtocol};
 use flotilla_model::NodeId;
@@ -55,6 +55,8 @@ use crate::broker::{Broker, BrokerLimits};
 use crate::connection::ConnectionLimits;
 use crate::partition::log_config::log_config;
 use crate::partition::{wall_clock_ms, Partitions};
+use crate::replication::isr::run_isr_upkeep;
+use crate::replication::{FetcherSettings, ReplicaFetchLeader, ReplicaFetchers};
 use crate::server::{serve, ConnectionBudget};
 pub use meta_properties::{MetaProperties, MetaPropertiesError};
 
@@ -147,9 +149,14 @@ pub async fn run_node_with(mut options: NodeOptions, shutdown: impl Future<Outpu
     let mut controller_options = ControllerOptions::from_server_config(&config)?;
     controller_options.cluster_id = Some(cluster_id.clone());
     resolve_own_voter_port(&mut controller_options.voters, node_id, raft_port);
+    // Followers fetch from this broker on the controller listener too; the service answers once
+    // the logs are open.
+    let replication = ReplicaFetchLeader::new();
+    controller_options.extra_services =
+        controller_options.extra_services.clone().add_service(replication.clone().into_service());
     let voters = controller_options.voters.clone();
     let controller = QuorumController::start(controller_options, raft_listener).await?;
-    let remote = match RemoteController::new(RemoteControllerOptions::new(voters)) {
+    let remote = match RemoteController::new(RemoteControllerOptions::new(voters.clone())) {
         Ok(remote) => remote,
         Err(e) => {
             stop_controller(&controller).await;
@@ -159,7 +166,8 @@ pub async fn run_node_with(mut options: NodeOptions, shutdown: impl Future<Outpu
     let client: Arc<dyn ControllerClient> = Arc::new(CombinedController::new(controller.handle(), remote));
 
     let result = if config.is_broker() {
-        run_broker(options, &config, &cluster_id, &controller, client, shutdown).await
+        let replication = Replication { leader: replication, addresses: voters };
+        run_broker(options, &config, &cluster_id, &controller, client, replication, shutdown).await
     } else {
         shutdown.await;
         Ok(())
@@ -201,12 +209,20 @@ async fn take_or_bind(
     TcpListener::bind(&address).await.map_err(|source| NodeError::Bind { name: name.to_string(), address, source })
 }
 
+/// The node's replication: the leader service on the controller listener and where the other
+/// brokers' services are (their controller listeners).
+struct Replication {
+    leader: ReplicaFetchLeader,
+    addresses: BTreeMap<NodeId, String>,
+}
+
 async fn run_broker(
     mut options: NodeOptions,
     config: &Arc<ServerConfig>,
     cluster_id: &str,
     controller: &QuorumController,
     client: Arc<dyn ControllerClient>,
+    replication: Replication,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), NodeError> {
     let node_id = config.node_id;
@@ -237,8 +253,21 @@ async fn run_broker(
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
+    replication.leader.serve(Arc::clone(&partitions));
+    let fetchers = Arc::new(ReplicaFetchers::new(
+        Arc::clone(&partitions),
+        replication.addresses,
+        FetcherSettings::from_config(config),
+        stop_rx.clone(),
+    ));
     let (caught_up_tx, caught_up_rx) = watch::channel(false);
-    tasks.spawn(follow_image(Arc::clone(&partitions), controller.subscribe(), caught_up_rx, stop_rx.clone()));
+    tasks.spawn(follow_image(
+        Arc::clone(&partitions),
+        Arc::clone(&fetchers),
+        controller.subscribe(),
+        caught_up_rx,
+        stop_rx.clone(),
+    ));
 
     // 4. Registration and heartbeats.
     let broker_epoch = Arc::new(AtomicI64::new(-1));
@@ -251,13 +280,18 @@ async fn run_broker(
     };
     let heartbeat_interval =
         Duration::from_millis(u64::try_from(config.broker_heartbeat_interval_ms).unwrap_or(2_000).max(10));
+    let session_timeout =
+        Duration::from_millis(u64::try_from(config.broker_session_timeout_ms).unwrap_or(9_000).max(10));
+    // A heartbeat stuck on a controller that stopped answering (paused, cut off) must give up in time
+    // for the next one to reach the new active controller within the session timeout.
+    let heartbeat_timeout = (session_timeout / 2).max(heartbeat_interval);
     // Its own stop signal: on shutdown the controlled shutdown runs first, while listeners still serve.
     let (leave_tx, leave_rx) = watch::channel(false);
     let (unfenced_tx, mut unfenced_rx) = watch::channel(false);
     let heartbeats = tokio::spawn(register_and_heartbeat(
         Arc::clone(&client),
         registration,
-        heartbeat_interval,
+        Heartbeats { interval: heartbeat_interval, timeout: heartbeat_timeout },
         controller.subscribe(),
         Readiness { caught_up: caught_up_tx, unfenced: unfenced_tx },
         Arc::clone(&broker_epoch),
@@ -273,6 +307,7 @@ async fn run_broker(
         _ = unfenced_rx.wait_for(|u| *u) => {}
         _ = &mut shutdown => shutdown_requested = true,
     }
+    let client_for_isr = Arc::clone(&client);
     let broker =
         Broker::new(Arc::clone(config), Arc::clone(&partitions), options.broker_limits).with_controller(client);
     let limits = ConnectionLimits {
@@ -296,6 +331,13 @@ async fn run_broker(
 
     // 6. Upkeep.
     tasks.spawn(upkeep(Arc::clone(&partitions), Arc::clone(config), stop_rx.clone()));
+    tasks.spawn(run_isr_upkeep(
+        Arc::clone(&partitions),
+        Arc::clone(&client_for_isr),
+        Arc::clone(&broker_epoch),
+        config.replica_lag_time_max_ms,
+        stop_rx.clone(),
+    ));
 
     if !shutdown_requested {
         shutdown.await;
@@ -312,6 +354,7 @@ async fn run_broker(
             warn!(error = %e, "a background task failed");
         }
     }
+    fetchers.join().await;
     let epoch = broker_epoch.load(Ordering::SeqCst);
     tokio::task::spawn_blocking(move || partitions.shutdown(epoch))
         .await?
@@ -350,6 +393,7 @@ fn advertised_endpoints(config: &ServerConfig, bound_ports: &BTreeMap<String, u1
 /// not applied, as a Kafka broker publishes metadata only once it has caught up with the controller.
 pub async fn follow_image(
     partitions: Arc<Partitions>,
+    fetchers: Arc<ReplicaFetchers>,
     mut images: watch::Receiver<MetadataImage>,
     mut caught_up: watch::Receiver<bool>,
     mut stop: watch::Receiver<bool>,
@@ -364,7 +408,10 @@ pub async fn follow_image(
         let applying = Arc::clone(&partitions);
         let position = image.position();
         match tokio::task::spawn_blocking(move || applying.apply_image(&image)).await {
-            Ok(report) => debug!(offset = position.offset, ?report, "applied metadata image"),
+            Ok(report) => {
+                debug!(offset = position.offset, ?report, "applied metadata image");
+                fetchers.reconcile();
+            }
             Err(e) => error!(error = %e, "applying a metadata image failed"),
         }
         tokio::select! {
@@ -381,10 +428,17 @@ struct Readiness {
     unfenced: watch::Sender<bool>,
 }
 
+/// How often heartbeats go out, and how long one may take.
+#[derive(Debug, Clone, Copy)]
+struct Heartbeats {
+    interval: Duration,
+    timeout: Duration,
+}
+
 async fn register_and_heartbeat(
     client: Arc<dyn ControllerClient>,
     registration: BrokerRegistrationRequest,
-    interval: Duration,
+    heartbeats: Heartbeats,
     images: watch::Receiver<MetadataImage>,
     readiness: Readiness,
     broker_epoch: Arc<AtomicI64>,
@@ -404,7 +458,7 @@ async fn register_and_heartbeat(
     info!(%broker_id, epoch = epoch.get(), "broker registered");
     broker_epoch.store(epoch.get(), Ordering::SeqCst);
     let mut fenced = true;
-    let mut ticks = tokio::time::interval(interval);
+    let mut ticks = tokio::time::interval(heartbeats.interval);
     loop {
         tokio::select! {
             _ = ticks.tick() => {}
@@ -421,7 +475,11 @@ async fn register_and_heartbeat(
             want_shutdown: false,
         };
         let answered = tokio::select! {
-            answered = client.broker_heartbeat(request) => answered,
+            answered = tokio::time::timeout(heartbeats.timeout, client.broker_heartbeat(request)) => {
+                answered.unwrap_or_else(|_| Err(ControllerError::Unreachable(format!(
+                    "no answer within {} ms", heartbeats.timeout.as_millis()
+                ))))
+            }
             _ = stop.wait_for(|s| *s) => break,
         };
         match answered {
@@ -440,7 +498,7 @@ async fn register_and_heartbeat(
             Err(e) => warn!(%broker_id, error = %e, "heartbeat failed"),
         }
     }
-    controlled_shutdown(client.as_ref(), broker_id, epoch, &images, interval).await;
+    controlled_shutdown(client.as_ref(), broker_id, epoch, &images, heartbeats.interval).await;
 }
 
 /// Kafka's controlled shutdown: heartbeats with `want_shutdown` until the controller has moved this

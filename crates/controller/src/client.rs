@@ -111,4 +111,6 @@ typed_operations! {
     fn incremental_alter_configs(IncrementalAlterConfigsRequest) -> Vec<AlterConfigsResult> = IncrementalAlterConfigs;
     /// AllocateProducerIds.
     fn allocate_producer_ids(AllocateProducerIdsRequest) -> ProducerIdBlock = AllocateProducerIds;
+    /// DescribeQuorum.
+    fn describe_quorum(DescribeQuorumRequest) -> QuorumDescription = DescribeQuorum;
 }

@@ -15,7 +15,10 @@
 //! Elsewhere the answer is [`ControllerError::NotController`] with the leader this node knows.
 //! A failed or timed-out write ends the active term, so the next operation re-checks leadership
 //! and catches up first. A periodic tick notices leadership and fences brokers whose sessions
-//! expired (`broker.session.timeout.ms`).
+//! expired (`broker.session.timeout.ms`); with `auto.leader.rebalance.enable`, every
+//! `leader.imbalance.check.interval.seconds` it also moves leadership back to each partition's
+//! preferred replica where that replica is an active ISR member (as KRaft's controller does, without
+//! `leader.imbalance.per.broker.percentage`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,7 +36,9 @@ use tokio::time::{timeout, MissedTickBehavior};
 
 use crate::bootstrap::bootstrap_records;
 use crate::error::{ApiError, ControllerError};
-use crate::operations::{BrokerHeartbeatReply, BrokerRegistrationReply, Operation, OperationReply, ProducerIdBlock};
+use crate::operations::{
+    BrokerHeartbeatReply, BrokerRegistrationReply, DescribeQuorumRequest, Operation, OperationReply, ProducerIdBlock,
+};
 use crate::options::{ControllerOptions, SharedConfigPolicy};
 use crate::session::SessionTracker;
 use crate::state_machine::{ApplyOutcome, MetadataCommand};
@@ -58,6 +63,10 @@ pub(crate) struct ControllerTask {
     config_policy: SharedConfigPolicy,
     random: SeededRandom,
     sessions: SessionTracker,
+    /// `leader.imbalance.check.interval.seconds` when `auto.leader.rebalance.enable` is on.
+    leader_rebalance_interval: Option<Duration>,
+    /// When this active controller last balanced leaders (or took over).
+    last_rebalance: tokio::time::Instant,
     /// The raft term this node is the active controller for, once it has taken over in it.
     active_term: Option<u64>,
 }
@@ -83,6 +92,8 @@ impl ControllerTask {
             config_policy: Arc::clone(&options.config_policy),
             random: SeededRandom::new(seed),
             sessions: SessionTracker::new(options.broker_session_timeout_ms),
+            leader_rebalance_interval: options.leader_rebalance_interval_ms.map(Duration::from_millis),
+            last_rebalance: tokio::time::Instant::now(),
             active_term: None,
         }
     }
@@ -160,6 +171,8 @@ impl ControllerTask {
         self.sessions.seed(&image);
         self.commit(term, bootstrap_records(&image, self.cluster_id.as_deref())).await?;
         self.active_term = Some(term);
+        // Brokers are only now being heard from: give them an interval before judging leadership.
+        self.last_rebalance = tokio::time::Instant::now();
         let image = self.image();
         tracing::info!(
             term,
@@ -227,13 +240,46 @@ impl ControllerTask {
         self.sessions.retain_registered(&image);
         let now_ms = self.sessions.now_ms();
         let decision = brokers::fence_expired(&image, &self.sessions.view(now_ms), &self.election_policy);
+        if !decision.records.is_empty() {
+            let fenced = decision.response;
+            match self.commit(term, decision.records).await {
+                Ok(()) => tracing::info!(brokers = ?fenced, "fenced brokers whose sessions expired"),
+                Err(e) => {
+                    tracing::warn!(brokers = ?fenced, error = %e, "could not fence brokers whose sessions expired");
+                    return;
+                }
+            }
+        }
+        self.maybe_rebalance_leaders(term).await;
+    }
+
+    /// `auto.leader.rebalance.enable`: once per interval, a preferred election for every partition
+    /// whose preferred replica is an active ISR member but not the leader.
+    async fn maybe_rebalance_leaders(&mut self, term: u64) {
+        let Some(interval) = self.leader_rebalance_interval else { return };
+        if self.last_rebalance.elapsed() < interval {
+            return;
+        }
+        self.last_rebalance = tokio::time::Instant::now();
+        let decision = partitions::elect_leaders(&self.image(), partitions::ElectionType::Preferred, None);
         if decision.records.is_empty() {
             return;
         }
-        let fenced = decision.response;
+        let moved: Vec<String> = decision
+            .response
+            .iter()
+            .filter(|r| r.result.is_ok())
+            .map(|r| format!("{}-{}", r.topic, r.partition))
+            .collect();
         match self.commit(term, decision.records).await {
-            Ok(()) => tracing::info!(brokers = ?fenced, "fenced brokers whose sessions expired"),
-            Err(e) => tracing::warn!(brokers = ?fenced, error = %e, "could not fence brokers whose sessions expired"),
+            Ok(()) => tracing::info!(
+                partitions = ?moved,
+                reason = "auto.leader.rebalance.enable: the preferred replica is back in the ISR",
+                "moved leadership to preferred replicas"
+            ),
+            Err(e) => {
+                tracing::warn!(partitions = ?moved, error = %e, "could not move leadership to preferred replicas")
+            }
         }
     }
 
@@ -335,6 +381,10 @@ impl ControllerTask {
                 let block = decision.response.map_err(|e| ControllerError::Rejected(ApiError::from(e)))?;
                 self.commit(term, decision.records).await?;
                 Ok(OperationReply::AllocateProducerIds(ProducerIdBlock::from(block)))
+            }
+            Operation::DescribeQuorum(DescribeQuorumRequest) => {
+                let status = self.raft.metrics().await.map_err(ControllerError::internal)?;
+                Ok(OperationReply::DescribeQuorum(crate::quorum::describe(&status, crate::quorum::wall_clock_ms())))
             }
         }
     }

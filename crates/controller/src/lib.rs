@@ -69,6 +69,7 @@ mod handle;
 mod image_records;
 pub mod operations;
 mod options;
+mod quorum;
 mod quorum_controller;
 mod remote;
 mod service;

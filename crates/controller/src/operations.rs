@@ -308,6 +308,35 @@ pub struct ProducerIdBlock {
     pub size: i64,
 }
 
+// ----- The quorum -----
+
+/// DescribeQuorum: the metadata quorum as the active controller sees it (what `kafka-metadata-quorum
+/// describe` shows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DescribeQuorumRequest;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuorumDescription {
+    pub leader_id: i32,
+    /// The raft term: KRaft's leader epoch.
+    pub leader_epoch: i32,
+    /// The offset after the last committed entry.
+    pub high_watermark: i64,
+    pub voters: Vec<VoterProgress>,
+}
+
+/// One voter's replication of the metadata log, as the leader tracks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoterProgress {
+    pub node_id: i32,
+    /// The offset after the last entry the leader knows the voter has (-1: unknown).
+    pub log_end_offset: i64,
+    /// When the leader last heard from it, in milliseconds since the epoch (-1: unknown).
+    pub last_fetch_timestamp_ms: i64,
+    /// When it last had everything the leader had (-1: unknown).
+    pub last_caught_up_timestamp_ms: i64,
+}
+
 // ----- Every operation -----
 
 /// Any controller operation: what the controller task queues and the gRPC service routes.
@@ -323,6 +352,7 @@ pub enum Operation {
     CreatePartitions(CreatePartitionsRequest),
     IncrementalAlterConfigs(IncrementalAlterConfigsRequest),
     AllocateProducerIds(AllocateProducerIdsRequest),
+    DescribeQuorum(DescribeQuorumRequest),
 }
 
 impl Operation {
@@ -339,6 +369,7 @@ impl Operation {
             Operation::CreatePartitions(_) => "CreatePartitions",
             Operation::IncrementalAlterConfigs(_) => "IncrementalAlterConfigs",
             Operation::AllocateProducerIds(_) => "AllocateProducerIds",
+            Operation::DescribeQuorum(_) => "DescribeQuorum",
         }
     }
 }
@@ -356,6 +387,7 @@ pub enum OperationReply {
     CreatePartitions(Vec<CreatePartitionsResult>),
     IncrementalAlterConfigs(Vec<AlterConfigsResult>),
     AllocateProducerIds(ProducerIdBlock),
+    DescribeQuorum(QuorumDescription),
 }
 
 // ----- Conversions to and from the metadata crate's decisions -----

@@ -46,10 +46,16 @@ pub struct ControllerOptions {
     pub delete_topic_enable: bool,
     /// `unclean.leader.election.enable` as the static default.
     pub election_policy: ElectionPolicy,
+    /// `leader.imbalance.check.interval.seconds` in milliseconds when `auto.leader.rebalance.enable`
+    /// is on; `None` leaves leadership where failures put it until an ElectLeaders request.
+    pub leader_rebalance_interval_ms: Option<u64>,
     /// Validation of config overrides.
     pub config_policy: SharedConfigPolicy,
     /// Seed of the randomness behind topic ids and replica placement; `None` draws one.
     pub random_seed: Option<u64>,
+    /// More gRPC services to serve on the controller listener beside raft and the controller
+    /// service (a broker's replication service).
+    pub extra_services: tonic::service::Routes,
 }
 
 impl fmt::Debug for ControllerOptions {
@@ -80,8 +86,10 @@ impl ControllerOptions {
             topic_defaults: TopicDefaults::default(),
             delete_topic_enable: true,
             election_policy: ElectionPolicy::default(),
+            leader_rebalance_interval_ms: None,
             config_policy: Arc::new(AcceptAllConfigs),
             random_seed: None,
+            extra_services: tonic::service::Routes::default(),
         }
     }
 
@@ -132,6 +140,9 @@ impl ControllerOptions {
             },
             delete_topic_enable: config.delete_topic_enable,
             election_policy: ElectionPolicy { unclean_leader_election_enable: config.unclean_leader_election_enable },
+            leader_rebalance_interval_ms: config.auto_leader_rebalance_enable.then(|| {
+                u64::try_from(config.leader_imbalance_check_interval_seconds).unwrap_or(300).saturating_mul(1_000)
+            }),
             config_policy: Arc::new(ServerConfigPolicy::new(Arc::clone(config))),
             ..Self::new(config.node_id, voters, raft_dir)
         })

@@ -73,7 +73,9 @@ impl QuorumController {
             dir: options.raft_dir.clone(),
             config: options.raft_config.clone(),
             // Brokers reach the controller on the same listener as the raft traffic.
-            extra_services: Some(tonic::service::Routes::new(crate::service::controller_grpc_service(handle.clone()))),
+            extra_services: Some(
+                options.extra_services.clone().add_service(crate::service::controller_grpc_service(handle.clone())),
+            ),
         };
         let raft = Arc::new(RaftNode::start(raft_options, raft_listener, state_machine).await?);
         let (stop, stopped) = oneshot::channel();

@@ -163,6 +163,7 @@ impl RemoteController {
                 OperationReply::IncrementalAlterConfigs(rpc!(incremental_alter_configs, r))
             }
             Operation::AllocateProducerIds(r) => OperationReply::AllocateProducerIds(rpc!(allocate_producer_ids, r)),
+            Operation::DescribeQuorum(r) => OperationReply::DescribeQuorum(rpc!(describe_quorum, r)),
         })
     }
 }

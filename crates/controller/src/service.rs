@@ -105,6 +105,7 @@ rpcs! {
     create_partitions => CreatePartitions,
     incremental_alter_configs => IncrementalAlterConfigs,
     allocate_producer_ids => AllocateProducerIds,
+    describe_quorum => DescribeQuorum,
 }
 
 /// `ControllerService` on a listener of its own.

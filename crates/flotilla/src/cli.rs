@@ -246,6 +246,22 @@ pub fn parse_key_value_args<S: AsRef<str>>(args: &[S]) -> Vec<(String, String)> 
 }
 
 /// A Java properties file, as `Utils.loadProps` reads it.
+/// An admin-style tool's client properties: those of `--command-config` (if given), then
+/// `bootstrap.servers` from `--bootstrap-server`. The error is the message to print.
+pub fn admin_props(
+    command_config: Option<&Path>,
+    bootstrap: Option<&str>,
+) -> Result<crate::client_props::Props, String> {
+    let mut props = crate::client_props::Props::new();
+    if let Some(path) = command_config {
+        props.extend(load_properties(path)?);
+    }
+    if let Some(bootstrap) = bootstrap {
+        props.set("bootstrap.servers", bootstrap);
+    }
+    Ok(props)
+}
+
 pub fn load_properties(path: &Path) -> Result<Vec<(String, String)>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => format!("{} (No such file or directory)", path.display()),

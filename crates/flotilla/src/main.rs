@@ -56,6 +56,10 @@ enum Tool {
     BrokerApiVersions(tools::broker_api_versions::Args),
     /// Get topic-partition offsets (kafka-get-offsets).
     GetOffsets(tools::get_offsets::Args),
+    /// Describe the metadata quorum: leader, epoch, high watermark, each voter's lag (kafka-metadata-quorum).
+    MetadataQuorum(tools::metadata_quorum::Args),
+    /// Elect preferred or unclean leaders for partitions (kafka-leader-election).
+    LeaderElection(tools::leader_election::Args),
     /// Verify the producer performance (kafka-producer-perf-test).
     ProducerPerfTest(tools::producer_perf_test::Args),
     /// Verify the consumer performance (kafka-consumer-perf-test).
@@ -72,6 +76,8 @@ impl Tool {
             Tool::ConsoleConsumer(_) => "console-consumer",
             Tool::BrokerApiVersions(_) => "broker-api-versions",
             Tool::GetOffsets(_) => "get-offsets",
+            Tool::MetadataQuorum(_) => "metadata-quorum",
+            Tool::LeaderElection(_) => "leader-election",
             Tool::ProducerPerfTest(_) => "producer-perf-test",
             Tool::ConsumerPerfTest(_) => "consumer-perf-test",
         }
@@ -85,6 +91,8 @@ impl Tool {
             Tool::ConsoleConsumer(args) => tools::console_consumer::run(args).await,
             Tool::BrokerApiVersions(args) => tools::broker_api_versions::run(args).await,
             Tool::GetOffsets(args) => tools::get_offsets::run(args).await,
+            Tool::MetadataQuorum(args) => tools::metadata_quorum::run(args).await,
+            Tool::LeaderElection(args) => tools::leader_election::run(args).await,
             Tool::ProducerPerfTest(args) => tools::producer_perf_test::run(args).await,
             Tool::ConsumerPerfTest(args) => tools::consumer_perf_test::run(args).await,
         }

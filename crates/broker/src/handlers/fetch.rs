@@ -245,7 +245,7 @@ async fn read_all(
 type ChangeWait<'a> = Pin<Box<dyn Future<Output = Result<(), watch::error::RecvError>> + Send + 'a>>;
 
 /// Resolves when any receiver sees a change (or its partition is dropped).
-async fn any_changed(receivers: &mut [watch::Receiver<Offset>]) {
+pub(crate) async fn any_changed(receivers: &mut [watch::Receiver<Offset>]) {
     let mut waits: Vec<ChangeWait<'_>> =
         receivers.iter_mut().map(|r| Box::pin(r.changed()) as ChangeWait<'_>).collect();
     std::future::poll_fn(|cx| {

@@ -9,10 +9,13 @@ pub mod create_topics;
 pub mod delete_topics;
 pub mod describe_cluster;
 pub mod describe_configs;
+pub mod describe_quorum;
+pub mod elect_leaders;
 pub mod fetch;
 pub mod init_producer_id;
 pub mod list_offsets;
 pub mod metadata;
+pub mod offset_for_leader_epoch;
 pub mod produce;
 
 use flotilla_controller::ControllerError;
@@ -45,6 +48,9 @@ pub const SUPPORTED_APIS: &[ApiSupport] = &[
     describe_configs::SUPPORT,
     create_partitions::SUPPORT,
     describe_cluster::SUPPORT,
+    describe_quorum::SUPPORT,
+    elect_leaders::SUPPORT,
+    offset_for_leader_epoch::SUPPORT,
 ];
 
 /// The versions of `api_key` this broker serves, if any.

@@ -130,6 +130,7 @@ impl Partition {
         producers.set_map_end_offset(log.log_end_offset());
         drop(producers);
         self.maybe_advance_high_watermark(&state);
+        self.notify_appended();
         Ok(AppendOutcome {
             first_offset: info.first_offset,
             last_offset: info.last_offset,

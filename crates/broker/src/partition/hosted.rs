@@ -41,8 +41,14 @@ pub struct ReplicaState {
     pub leader_epoch: LeaderEpoch,
     pub partition_epoch: PartitionEpoch,
     pub replicas: Vec<NodeId>,
-    /// The committed ISR from the image: the set the high watermark waits for.
+    /// The committed ISR from the image.
     pub isr: Vec<NodeId>,
+    /// On a leader, an ISR it has proposed to the controller and not yet seen committed or refused
+    /// (Kafka's `PendingExpandIsr` / `PendingShrinkIsr`). The high watermark waits for the union of
+    /// both (Kafka's maximal ISR): the controller may commit the proposal and elect a leader from it
+    /// before this leader applies the result, so a record counts as committed only once every member
+    /// of either set has it.
+    pub pending_isr: Option<Vec<NodeId>>,
     /// The topic's `min.insync.replicas`.
     pub min_insync_replicas: usize,
     /// This broker's log end offset when it became leader in `leader_epoch` (Kafka's
@@ -70,6 +76,15 @@ impl ReplicaState {
     }
 }
 
+/// An ISR change a leader proposes, at the epochs it knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IsrProposal {
+    pub leader_epoch: LeaderEpoch,
+    pub partition_epoch: PartitionEpoch,
+    pub current_isr: Vec<NodeId>,
+    pub new_isr: Vec<NodeId>,
+}
+
 /// A partition hosted on this broker. See the module docs for its locks.
 #[derive(Debug)]
 pub struct Partition {
@@ -82,6 +97,9 @@ pub struct Partition {
     high_watermark_lock: Mutex<()>,
     /// Holds the high watermark; also bumped on role changes. Wakes acks=all waits and long polls.
     changes: watch::Sender<Offset>,
+    /// Holds the log end offset after each leader append; also bumped on role changes. Wakes the
+    /// followers' parked fetches, which read past the high watermark.
+    appends: watch::Sender<Offset>,
 }
 
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -100,6 +118,7 @@ impl Partition {
         min_insync_replicas: usize,
     ) -> Partition {
         let (changes, _) = watch::channel(log.high_watermark());
+        let (appends, _) = watch::channel(log.log_end_offset());
         let partition = Partition {
             topic_partition: assignment.topic_partition.clone(),
             topic_id: assignment.topic_id,
@@ -111,6 +130,7 @@ impl Partition {
                 partition_epoch: PartitionEpoch::new(-1),
                 replicas: Vec::new(),
                 isr: Vec::new(),
+                pending_isr: None,
                 min_insync_replicas,
                 leader_epoch_start_offset: Offset::UNKNOWN,
                 follower_progress: BTreeMap::new(),
@@ -120,6 +140,7 @@ impl Partition {
             producers: std::sync::Mutex::new(producers),
             high_watermark_lock: Mutex::new(()),
             changes,
+            appends,
         };
         partition.apply_assignment(assignment);
         partition
@@ -195,6 +216,17 @@ impl Partition {
                 "partition role"
             );
         }
+        if !new_term && assignment.isr != state.isr {
+            info!(
+                partition = %self.topic_partition, leader = %assignment.leader, leader_epoch = %assignment.leader_epoch,
+                partition_epoch = %assignment.partition_epoch, isr = ?state.isr, new_isr = ?assignment.isr,
+                "ISR changed"
+            );
+        }
+        // A new committed state (or a new term) settles whatever was proposed before it.
+        if new_term || assignment.partition_epoch != state.partition_epoch {
+            state.pending_isr = None;
+        }
         state.role = role;
         state.leader = assignment.leader;
         state.leader_epoch = assignment.leader_epoch;
@@ -248,7 +280,10 @@ impl Partition {
     /// The ISR this leader should propose to the controller now (`replica.lag.time.max.ms` =
     /// `lag_max_ms`), or `None` if it should stay, or if this broker does not lead.
     pub fn proposed_isr(&self, now_ms: i64, lag_max_ms: i64) -> Option<Vec<NodeId>> {
-        let state = self.read_replica();
+        self.review_isr(&self.read_replica(), now_ms, lag_max_ms)
+    }
+
+    fn review_isr(&self, state: &ReplicaState, now_ms: i64, lag_max_ms: i64) -> Option<Vec<NodeId>> {
         if state.role != Role::Leader || state.removed {
             return None;
         }
@@ -265,6 +300,60 @@ impl Partition {
         })
     }
 
+    /// [`Self::proposed_isr`] with the epochs an AlterPartition must carry; `None` while an earlier
+    /// proposal is pending (one at a time, as Kafka: the controller's answer to it settles the ISR
+    /// the next proposal starts from).
+    pub fn isr_proposal(&self, now_ms: i64, lag_max_ms: i64) -> Option<IsrProposal> {
+        let state = self.read_replica();
+        if state.pending_isr.is_some() {
+            return None;
+        }
+        let new_isr = self.review_isr(&state, now_ms, lag_max_ms)?;
+        Some(IsrProposal {
+            leader_epoch: state.leader_epoch,
+            partition_epoch: state.partition_epoch,
+            current_isr: state.isr.clone(),
+            new_isr,
+        })
+    }
+
+    /// The proposal still waiting for the controller's answer, at the partition's current epochs (to
+    /// send again when the answer was lost).
+    pub fn pending_isr_proposal(&self) -> Option<IsrProposal> {
+        let state = self.read_replica();
+        if state.role != Role::Leader || state.removed {
+            return None;
+        }
+        let new_isr = state.pending_isr.clone()?;
+        Some(IsrProposal {
+            leader_epoch: state.leader_epoch,
+            partition_epoch: state.partition_epoch,
+            current_isr: state.isr.clone(),
+            new_isr,
+        })
+    }
+
+    /// Records that `proposal` was sent to the controller: until the result arrives (a new partition
+    /// epoch) or the controller refuses it ([`Self::clear_pending_isr`]), the high watermark waits for
+    /// the members of both the committed and the proposed ISR. Ignored if the partition's epochs moved on.
+    pub fn mark_pending_isr(&self, proposal: &IsrProposal) {
+        let mut state = self.write_replica();
+        if state.role == Role::Leader
+            && state.leader_epoch == proposal.leader_epoch
+            && state.partition_epoch == proposal.partition_epoch
+        {
+            state.pending_isr = Some(proposal.new_isr.clone());
+        }
+    }
+
+    /// The controller refused the proposal made at `partition_epoch`: only the committed ISR counts again.
+    pub fn clear_pending_isr(&self, partition_epoch: PartitionEpoch) {
+        let mut state = self.write_replica();
+        if state.partition_epoch == partition_epoch {
+            state.pending_isr = None;
+        }
+    }
+
     /// On a leader, moves the high watermark to the smallest log end offset over the ISR if that is
     /// larger, and wakes waiters. Returns the high watermark.
     pub(super) fn maybe_advance_high_watermark(&self, state: &ReplicaState) -> Offset {
@@ -273,10 +362,14 @@ impl Partition {
         if state.role != Role::Leader || state.removed {
             return current;
         }
+        let mut maximal_isr = state.isr.clone();
+        if let Some(pending) = &state.pending_isr {
+            maximal_isr.extend(pending.iter().filter(|m| !state.isr.contains(m)));
+        }
         let Some(next) = next_high_watermark(
             self.local_node,
             self.log.log_end_offset(),
-            &state.isr,
+            &maximal_isr,
             |follower| {
                 state.follower_progress.get(&follower).map(|p| p.log_end_offset).filter(|o| *o != Offset::UNKNOWN)
             },
@@ -290,8 +383,20 @@ impl Partition {
     }
 
     /// Wakes every waiter (they re-check their condition).
-    fn notify(&self) {
+    pub(super) fn notify(&self) {
         self.changes.send_modify(|hw| *hw = self.log.high_watermark());
+        self.notify_appended();
+    }
+
+    /// Wakes the followers' parked fetches: the log end moved (or the role changed).
+    pub(super) fn notify_appended(&self) {
+        self.appends.send_modify(|end| *end = self.log.log_end_offset());
+    }
+
+    /// A receiver that sees every later leader append and role change (what a follower's parked
+    /// fetch waits for); subscribe before reading, then wait on `changed()`.
+    pub fn subscribe_appends(&self) -> watch::Receiver<Offset> {
+        self.appends.subscribe()
     }
 
     /// A receiver that sees every later high watermark change and role change; subscribe before
@@ -424,6 +529,31 @@ mod tests {
         assert_eq!(partition.proposed_isr(later, LAG_MAX_MS), None, "still below the high watermark");
         partition.record_follower_fetch(n(2), Offset::new(3), later + 1);
         assert_eq!(partition.proposed_isr(later + 1, LAG_MAX_MS), Some(vec![n(1), n(2)]));
+    }
+
+    #[test]
+    fn a_pending_expansion_holds_the_high_watermark_for_the_new_member_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let partition = open(dir.path(), &assignment(1, 0, &[1]));
+        partition.append_records_as_leader(records(2), RequiredAcks::Leader, 0).unwrap();
+        assert_eq!(partition.high_watermark(), Offset::new(2), "alone in the ISR");
+        partition.record_follower_fetch(n(2), Offset::new(2), 1);
+        let proposal = partition.isr_proposal(1, 30_000).expect("2 caught up: expand");
+        assert_eq!(proposal.new_isr, vec![n(1), n(2)]);
+        partition.mark_pending_isr(&proposal);
+        assert_eq!(partition.isr_proposal(2, 30_000), None, "one proposal at a time");
+
+        // The controller may already have committed {1, 2} and could elect 2: a record is committed only
+        // once 2 has it too.
+        partition.append_records_as_leader(records(1), RequiredAcks::Leader, 3).unwrap();
+        assert_eq!(partition.high_watermark(), Offset::new(2));
+        partition.record_follower_fetch(n(2), Offset::new(3), 4);
+        assert_eq!(partition.high_watermark(), Offset::new(3));
+
+        // Refused: only the committed ISR counts again.
+        partition.clear_pending_isr(proposal.partition_epoch);
+        partition.append_records_as_leader(records(1), RequiredAcks::Leader, 5).unwrap();
+        assert_eq!(partition.high_watermark(), Offset::new(4));
     }
 
     #[test]

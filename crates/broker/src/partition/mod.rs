@@ -9,7 +9,7 @@
 //!   leader epoch, ISR view, follower log end offsets), high watermark, and the wake-ups of
 //!   acks=all waits and long-polling fetches.
 //! - [`append`]: the leader's write path with idempotent producer checks. [`read`]: consumer
-//!   fetches and offset lookups.
+//!   and follower fetches and offset lookups. [`follow`]: the follower's appends and truncation.
 //! - [`high_watermark`]: the min-over-ISR rule (pure). [`replica_progress`]: a leader's view of each
 //!   follower and the ISR shrink/expand rules (pure). [`epoch_check`]: `current_leader_epoch`
 //!   checks (pure). [`log_config`]: topic configs mapped to storage settings.
@@ -34,19 +34,22 @@
 //! watermark. A long-polling fetch subscribes to each partition's change channel before reading, so
 //! an append that lands between the read and the wait still wakes it.
 //!
-//! # Replication (issue 4, in progress)
+//! # Replication
 //!
-//! The leader side is in place but not yet fed over the network: [`Partition::read_for_follower`]
-//! serves a follower's fetch (up to the log end, with KIP-320 divergence detection) and reports its
-//! log end offset through [`Partition::record_follower_fetch`], which keeps a [`replica_progress`] entry
-//! per follower and advances the high watermark (min over the ISR); [`Partition::proposed_isr`] says
-//! which ISR the leader should propose to the controller (lagging members out after
-//! `replica.lag.time.max.ms`, caught-up replicas in). A follower partition serves nothing to clients.
+//! On a leader, [`Partition::read_for_follower`] serves a follower's fetch (up to the log end, with
+//! KIP-320 divergence detection) and reports its log end offset through
+//! [`Partition::record_follower_fetch`], which keeps a [`replica_progress`] entry per follower and
+//! advances the high watermark (min over the ISR); [`Partition::isr_proposal`] says which ISR the
+//! leader should propose to the controller (lagging members out after `replica.lag.time.max.ms`,
+//! caught-up replicas in). On a follower, [`follow`] gives the next fetch position, appends what the
+//! leader sent (and its high watermark) and truncates a diverged log. A follower partition serves
+//! nothing to clients. The network side is `crate::replication`.
 
 pub mod append;
 pub mod assignment;
 pub mod epoch_check;
 pub mod error;
+pub mod follow;
 pub mod high_watermark;
 pub mod hosted;
 pub mod log_config;
@@ -60,9 +63,22 @@ pub mod topic_id_file;
 pub use append::{AppendOutcome, RequiredAcks};
 pub use assignment::{Assignment, Role};
 pub use error::PartitionError;
-pub use hosted::{Partition, ReplicaState};
+pub use follow::{FollowerApply, FollowerPosition};
+pub use hosted::{IsrProposal, Partition, ReplicaState};
 pub use read::{ConsumerRead, FollowerRead, Isolation, OffsetReader, ReadResult};
 pub use registry::{ApplyReport, PartitionLookup, Partitions};
+
+/// Runs short blocking I/O (a page-cache read or write) on this worker: `block_in_place` on a
+/// multi-thread runtime, which moves the worker's other tasks away in case the disk does block;
+/// inline on a current-thread runtime (tests), which cannot. Cheaper than a hand-off to the blocking
+/// pool and back, which costs two thread wake-ups per call.
+pub fn run_in_place<T>(work: impl FnOnce() -> T) -> T {
+    if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+        tokio::task::block_in_place(work)
+    } else {
+        work()
+    }
+}
 
 /// Milliseconds since the Unix epoch by the wall clock (what Kafka stamps as LogAppendTime and uses
 /// for retention).

@@ -219,4 +219,24 @@ impl Partition {
             }
         }
     }
+
+    /// OffsetForLeaderEpoch (Kafka's `Partition.lastOffsetForLeaderEpoch`): the largest epoch at most
+    /// `leader_epoch` in this replica's log and the offset where it ends (the log end offset for the
+    /// latest epoch), or (-1, -1) if the log has no such epoch. Only the leader answers, except for a
+    /// debugging request (`from_leader_only` false); `current_leader_epoch` is checked as for a fetch.
+    pub fn last_offset_for_leader_epoch(
+        &self,
+        current_leader_epoch: LeaderEpoch,
+        leader_epoch: LeaderEpoch,
+        from_leader_only: bool,
+    ) -> Result<(LeaderEpoch, Offset), PartitionError> {
+        let state = self.read_replica();
+        if from_leader_only {
+            state.require_leader()?;
+        } else if state.removed {
+            return Err(state.not_leader());
+        }
+        check_current_leader_epoch(current_leader_epoch, state.leader_epoch)?;
+        Ok(self.log().end_offset_for_epoch(leader_epoch))
+    }
 }

@@ -192,7 +192,10 @@ pub async fn register_and_unfence(
     image_of: impl Fn() -> MetadataImage,
     id: i32,
 ) -> BrokerEpoch {
-    let cluster_id = image_of().cluster().cluster_id().expect("bootstrapped").to_string();
+    // A follower applies the bootstrap records shortly after the leader commits them.
+    let cluster_id =
+        wait_for("the bootstrap records in the image", async || image_of().cluster().cluster_id().map(str::to_string))
+            .await;
     let epoch = client.register_broker(registration(id, &cluster_id, id as u128)).await.unwrap().broker_epoch;
     wait_for("the broker to be unfenced", async || {
         let offset = image_of().position().offset;

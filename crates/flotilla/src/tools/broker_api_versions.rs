@@ -15,7 +15,7 @@ use flotilla_client::{Admin, BrokerApiVersion, BrokerInfo};
 use flotilla_protocol::ApiKey;
 
 use crate::cli::{self, UsageError};
-use crate::client_props::{self, Props};
+use crate::client_props;
 use crate::failure::Failure;
 
 #[derive(Debug, clap::Args)]
@@ -188,17 +188,13 @@ pub async fn run(args: Args) -> Result<ExitCode, UsageError> {
     let Some(bootstrap) = &args.bootstrap_server else {
         return Err(UsageError::missing("bootstrap-server"));
     };
-    let mut props = Props::new();
-    if let Some(path) = &args.command_config {
-        match cli::load_properties(path) {
-            Ok(pairs) => props.extend(pairs),
-            Err(e) => {
-                eprintln!("{e}");
-                return Ok(ExitCode::FAILURE);
-            }
+    let props = match cli::admin_props(args.command_config.as_deref(), Some(bootstrap)) {
+        Ok(props) => props,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::FAILURE);
         }
-    }
-    props.set("bootstrap.servers", bootstrap.as_str());
+    };
     let config = match client_props::client_config(&props, "flotilla-broker-api-versions") {
         Ok(config) => config,
         Err(e) => {

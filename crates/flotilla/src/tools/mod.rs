@@ -6,5 +6,7 @@ pub mod console_consumer;
 pub mod console_producer;
 pub mod consumer_perf_test;
 pub mod get_offsets;
+pub mod leader_election;
+pub mod metadata_quorum;
 pub mod producer_perf_test;
 pub mod topics;

@@ -22,7 +22,7 @@ use flotilla_protocol::messages::DescribeTopicPartitionsRequest;
 use flotilla_protocol::ApiKey;
 
 use crate::cli::{self, check_invalid_args, UsageError};
-use crate::client_props::{self, Props};
+use crate::client_props;
 use crate::failure::{log_line, Failure};
 use crate::topic_filter::{is_internal, IncludeList};
 
@@ -451,19 +451,13 @@ pub fn parse_topic_id(text: &str) -> Option<TopicId> {
 /// Runs the tool.
 pub async fn run(args: Args) -> Result<ExitCode, UsageError> {
     let action = check_args(&args)?;
-    let mut props = Props::new();
-    if let Some(path) = &args.command_config {
-        match cli::load_properties(path) {
-            Ok(pairs) => props.extend(pairs),
-            Err(e) => {
-                eprintln!("{e}");
-                return Ok(ExitCode::FAILURE);
-            }
+    let props = match cli::admin_props(args.command_config.as_deref(), args.bootstrap_server.as_deref()) {
+        Ok(props) => props,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::FAILURE);
         }
-    }
-    if let Some(bootstrap) = &args.bootstrap_server {
-        props.set("bootstrap.servers", bootstrap.as_str());
-    }
+    };
     let config = match client_props::client_config(&props, "flotilla-topics") {
         Ok(config) => config,
         Err(e) => {

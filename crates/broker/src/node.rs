@@ -91,6 +91,8 @@ pub enum NodeError {
     Shutdown(String),
     #[error("a blocking task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
+    #[error("every log dir has failed: {0:?}")]
+    AllLogDirsFailed(Vec<PathBuf>),
 }
 
 /// What [`run_node_with`] runs.
@@ -331,6 +333,8 @@ async fn run_broker(
 
     // 6. Upkeep.
     tasks.spawn(upkeep(Arc::clone(&partitions), Arc::clone(config), stop_rx.clone()));
+    let (dirs_failed_tx, mut dirs_failed_rx) = watch::channel(false);
+    tasks.spawn(watch_log_dirs(Arc::clone(&partitions), dirs_failed_tx, stop_rx.clone()));
     tasks.spawn(run_isr_upkeep(
         Arc::clone(&partitions),
         Arc::clone(&client_for_isr),
@@ -339,8 +343,17 @@ async fn run_broker(
         stop_rx.clone(),
     ));
 
+    let mut all_dirs_failed = false;
     if !shutdown_requested {
-        shutdown.await;
+        tokio::select! {
+            () = &mut shutdown => {}
+            _ = dirs_failed_rx.wait_for(|failed| *failed) => all_dirs_failed = true,
+        }
+    }
+    if all_dirs_failed {
+        // As Kafka: nothing can be served or replicated, so leave the cluster (a controlled shutdown
+        // moves the leaderships away) and exit with an error for the operator.
+        error!(%node_id, dirs = ?partitions.log_manager().log_dirs(), "shutting down the broker because all log dirs have failed");
     }
     info!(%node_id, "shutting down");
     let _ = leave_tx.send(true);
@@ -356,11 +369,37 @@ async fn run_broker(
     }
     fetchers.join().await;
     let epoch = broker_epoch.load(Ordering::SeqCst);
+    if all_dirs_failed {
+        return Err(NodeError::AllLogDirsFailed(partitions.log_manager().log_dirs()));
+    }
     tokio::task::spawn_blocking(move || partitions.shutdown(epoch))
         .await?
         .map_err(|e| NodeError::Shutdown(e.to_string()))?;
     info!(%node_id, "logs closed cleanly");
     Ok(())
+}
+
+/// How often the log dirs' health is looked at.
+const LOG_DIR_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Reports each log dir that went offline (an I/O error on it: a full or failed disk) once, with the
+/// error, and sets `all_failed` once none is left online.
+async fn watch_log_dirs(partitions: Arc<Partitions>, all_failed: watch::Sender<bool>, mut stop: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(LOG_DIR_CHECK_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            _ = ticks.tick() => {}
+        }
+        let logs = partitions.log_manager();
+        for failure in logs.take_new_failures() {
+            error!(dir = %failure.dir.display(), error = %failure.error, "log dir is offline: its partitions are no longer served");
+        }
+        if logs.offline_dirs().len() == logs.log_dirs().len() && !logs.log_dirs().is_empty() {
+            let _ = all_failed.send(true);
+            return;
+        }
+    }
 }
 
 /// The broker's endpoints as registered: its advertised listeners (controller listeners excluded).

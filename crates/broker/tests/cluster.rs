@@ -340,7 +340,8 @@ async fn replicated_writes_survive_leader_moves_and_a_restarted_broker_rejoins_t
     let _ = client.describe_metadata(MetadataTopics::Some(vec![TOPIC.to_string()])).await.unwrap();
     assert_eq!(epoch_end_offset(&client, leader, -1, 0, -1).await, (ErrorCode::None, 0, 100));
     assert_eq!(epoch_end_offset(&client, leader, -1, 1, 1).await, (ErrorCode::None, 1, 200));
-    assert_eq!(epoch_end_offset(&client, leader, -1, 7, -1).await, (ErrorCode::None, 1, 200), "newest at most 7");
+    // An epoch newer than any in the log is unknown, as in Kafka's `LeaderEpochFileCache.endOffsetFor`.
+    assert_eq!(epoch_end_offset(&client, leader, -1, 7, -1).await, (ErrorCode::None, -1, -1));
     assert_eq!(epoch_end_offset(&client, leader, -1, 1, 0).await.0, ErrorCode::FencedLeaderEpoch);
     assert_eq!(epoch_end_offset(&client, leader, -1, 1, 2).await.0, ErrorCode::UnknownLeaderEpoch);
     assert_eq!(epoch_end_offset(&client, follower, -1, 0, -1).await.0, ErrorCode::NotLeaderOrFollower);

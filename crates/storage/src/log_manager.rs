@@ -188,7 +188,12 @@ impl LogManager {
                 .cloned()
                 .ok_or(StorageError::NoOnlineLogDir)?
         };
-        let log = Arc::new(Log::open_in(dir.clone(), tp.clone(), config, LogOpenParams::default(), now_ms)?);
+        // An I/O error creating the partition's directory is the dir's failure, as in Kafka's
+        // `getOrCreateLog`: the next log goes to another dir, or the broker has none left.
+        let log = Arc::new(
+            Log::open_in(dir.clone(), tp.clone(), config, LogOpenParams::default(), now_ms)
+                .inspect_err(|e| dir.fail_on(e))?,
+        );
         sync_dir(dir.path()).inspect_err(|e| dir.fail_on(e))?;
         info!(partition = %tp, dir = %dir.path().display(), "created log");
         self.logs.write().unwrap_or_else(PoisonError::into_inner).insert(tp.clone(), log.clone());

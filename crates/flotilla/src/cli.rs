@@ -262,6 +262,17 @@ pub fn admin_props(
     Ok(props)
 }
 
+/// The admin client's config from `--command-config` and `--bootstrap-server`, as [`admin_props`]
+/// reads them; a problem is the message the tool prints before exiting with 1.
+pub fn admin_client_config(
+    command_config: Option<&Path>,
+    bootstrap: Option<&str>,
+    client_id: &str,
+) -> Result<flotilla_client::ClientConfig, String> {
+    let props = admin_props(command_config, bootstrap)?;
+    crate::client_props::client_config(&props, client_id).map_err(|e| e.to_string())
+}
+
 pub fn load_properties(path: &Path) -> Result<Vec<(String, String)>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => format!("{} (No such file or directory)", path.display()),

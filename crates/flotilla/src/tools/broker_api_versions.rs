@@ -15,7 +15,6 @@ use flotilla_client::{Admin, BrokerApiVersion, BrokerInfo};
 use flotilla_protocol::ApiKey;
 
 use crate::cli::{self, UsageError};
-use crate::client_props;
 use crate::failure::Failure;
 
 #[derive(Debug, clap::Args)]
@@ -188,20 +187,15 @@ pub async fn run(args: Args) -> Result<ExitCode, UsageError> {
     let Some(bootstrap) = &args.bootstrap_server else {
         return Err(UsageError::missing("bootstrap-server"));
     };
-    let props = match cli::admin_props(args.command_config.as_deref(), Some(bootstrap)) {
-        Ok(props) => props,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::FAILURE);
-        }
-    };
-    let config = match client_props::client_config(&props, "flotilla-broker-api-versions") {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::FAILURE);
-        }
-    };
+    let config =
+        match cli::admin_client_config(args.command_config.as_deref(), Some(bootstrap), "flotilla-broker-api-versions")
+        {
+            Ok(config) => config,
+            Err(message) => {
+                eprintln!("{message}");
+                return Ok(ExitCode::FAILURE);
+            }
+        };
     let versions = match Admin::connect(config).await {
         Ok(admin) => admin.broker_api_versions().await,
         Err(e) => Err(e),

@@ -16,7 +16,6 @@ use flotilla_protocol::messages::elect_leaders_request::TopicPartitions;
 use flotilla_protocol::messages::{ElectLeadersRequest, ElectLeadersResponse};
 
 use crate::cli::{self, UsageError};
-use crate::client_props;
 use crate::failure::Failure;
 
 /// How long the controller may take, as Kafka's tool allows its admin client.
@@ -241,20 +240,14 @@ pub async fn run(args: Args) -> Result<ExitCode, UsageError> {
     if args.admin_config.is_some() {
         println!("Option --admin.config has been deprecated and will be removed in a future version. Use --command-config instead.");
     }
-    let props = match cli::admin_props(config_file, args.bootstrap_server.as_deref()) {
-        Ok(props) => props,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::FAILURE);
-        }
-    };
-    let config = match client_props::client_config(&props, "flotilla-leader-election") {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::FAILURE);
-        }
-    };
+    let config =
+        match cli::admin_client_config(config_file, args.bootstrap_server.as_deref(), "flotilla-leader-election") {
+            Ok(config) => config,
+            Err(message) => {
+                eprintln!("{message}");
+                return Ok(ExitCode::FAILURE);
+            }
+        };
     let request = election_request(election, partitions.as_deref());
     let answered = async {
         let client = Client::connect(config).await?;

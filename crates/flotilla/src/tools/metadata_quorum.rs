@@ -15,7 +15,6 @@ use flotilla_protocol::messages::describe_quorum_response::PartitionData as Quor
 use flotilla_protocol::messages::DescribeQuorumRequest;
 
 use crate::cli::{self, UsageError};
-use crate::client_props;
 use crate::failure::Failure;
 
 #[derive(Debug, clap::Args)]
@@ -118,20 +117,14 @@ pub async fn run(args: Args) -> Result<ExitCode, UsageError> {
             "One of --status or --replication must be specified with describe sub-command",
         ));
     }
-    let props = match cli::admin_props(args.command_config.as_deref(), Some(bootstrap)) {
-        Ok(props) => props,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::FAILURE);
-        }
-    };
-    let config = match client_props::client_config(&props, "flotilla-metadata-quorum") {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::FAILURE);
-        }
-    };
+    let config =
+        match cli::admin_client_config(args.command_config.as_deref(), Some(bootstrap), "flotilla-metadata-quorum") {
+            Ok(config) => config,
+            Err(message) => {
+                eprintln!("{message}");
+                return Ok(ExitCode::FAILURE);
+            }
+        };
     let request = DescribeQuorumRequest {
         topics: vec![TopicData {
             topic_name: "__cluster_metadata".into(),

@@ -55,13 +55,17 @@ def produce_confluent(bootstrap: str, topic: str, records, **config):
     return acked
 
 
-def read_confluent(bootstrap: str, topic: str, partitions, count: int):
-    consumer = confluent_kafka.Consumer({
+def _assign_only_consumer(bootstrap: str):
+    return confluent_kafka.Consumer({
         "bootstrap.servers": bootstrap,
         "group.id": "unused-assign-only",
         "enable.auto.commit": False,
         "enable.partition.eof": False,
     })
+
+
+def read_confluent(bootstrap: str, topic: str, partitions, count: int):
+    consumer = _assign_only_consumer(bootstrap)
     consumer.assign([confluent_kafka.TopicPartition(topic, p, confluent_kafka.OFFSET_BEGINNING) for p in partitions])
     out = []
     deadline = time.monotonic() + READ_TIMEOUT_S
@@ -80,12 +84,7 @@ def read_confluent(bootstrap: str, topic: str, partitions, count: int):
 
 def read_to_end_confluent(bootstrap: str, topic: str, partitions):
     """Every record of `partitions` up to each one's high watermark, as read when the call starts."""
-    consumer = confluent_kafka.Consumer({
-        "bootstrap.servers": bootstrap,
-        "group.id": "unused-assign-only",
-        "enable.auto.commit": False,
-        "enable.partition.eof": False,
-    })
+    consumer = _assign_only_consumer(bootstrap)
     out = []
     try:
         ends = {p: consumer.get_watermark_offsets(confluent_kafka.TopicPartition(topic, p), timeout=30)[1]

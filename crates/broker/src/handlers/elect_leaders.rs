@@ -6,7 +6,7 @@
 //! are left out of the answer. The answer waits until this broker's image shows the elected leaders,
 //! so a Metadata request right after it sees them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use flotilla_controller::operations::{ElectLeadersRequest as Election, ElectionType, PartitionRef};
 use flotilla_controller::ControllerClientExt;
@@ -50,6 +50,8 @@ pub fn requested_partitions(request: &ElectLeadersRequest) -> Option<Vec<Partiti
 pub fn by_topic(
     results: impl IntoIterator<Item = (String, i32, ErrorCode, Option<String>)>,
 ) -> Vec<ReplicaElectionResult> {
+    // Indexed by name: a request may name many topics, and a scan per partition would be quadratic.
+    let mut slots: HashMap<String, usize> = HashMap::new();
     let mut out: Vec<ReplicaElectionResult> = Vec::new();
     for (topic, partition_id, code, message) in results {
         let result = PartitionResult {
@@ -58,14 +60,11 @@ pub fn by_topic(
             error_message: message.map(Into::into),
             ..Default::default()
         };
-        match out.iter_mut().find(|r| *r.topic == topic) {
-            Some(entry) => entry.partition_result.push(result),
-            None => out.push(ReplicaElectionResult {
-                topic: topic.into(),
-                partition_result: vec![result],
-                ..Default::default()
-            }),
-        }
+        let slot = *slots.entry(topic).or_insert_with_key(|topic| {
+            out.push(ReplicaElectionResult { topic: topic.as_str().into(), ..Default::default() });
+            out.len() - 1
+        });
+        out[slot].partition_result.push(result);
     }
     out
 }

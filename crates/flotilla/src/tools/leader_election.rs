@@ -6,7 +6,7 @@
 //! Output as Kafka's: a line for the partitions elected, one for those that already had a valid leader,
 //! and one per failure; any failure makes the exit code 1 (`N replica(s) could not be elected`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -155,19 +155,31 @@ pub fn parse_election_json(text: &str) -> Result<Vec<(String, i32)>, String> {
     Ok(partitions)
 }
 
+/// Largest `--path-to-json-file` read: far beyond any cluster's partition list, and a bound on memory.
+const ELECTION_FILE_MAX_BYTES: u64 = 64 << 20;
+
+fn read_election_file(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut text = String::new();
+    file.take(ELECTION_FILE_MAX_BYTES + 1).read_to_string(&mut text).map_err(|e| format!("{}: {e}", path.display()))?;
+    if text.len() as u64 > ELECTION_FILE_MAX_BYTES {
+        return Err(format!("{}: larger than {ELECTION_FILE_MAX_BYTES} bytes", path.display()));
+    }
+    Ok(text)
+}
+
 /// The request for these partitions (`None`: every partition).
 pub fn election_request(election: Election, partitions: Option<&[(String, i32)]>) -> ElectLeadersRequest {
     let topic_partitions = partitions.map(|list| {
+        let mut slots: HashMap<&str, usize> = HashMap::new();
         let mut topics: Vec<TopicPartitions> = Vec::new();
         for (topic, partition) in list {
-            match topics.iter_mut().find(|t| *t.topic == **topic) {
-                Some(entry) => entry.partitions.push(*partition),
-                None => topics.push(TopicPartitions {
-                    topic: topic.as_str().into(),
-                    partitions: vec![*partition],
-                    ..Default::default()
-                }),
-            }
+            let slot = *slots.entry(topic.as_str()).or_insert_with(|| {
+                topics.push(TopicPartitions { topic: topic.as_str().into(), ..Default::default() });
+                topics.len() - 1
+            });
+            topics[slot].partitions.push(*partition);
         }
         topics
     });
@@ -219,10 +231,10 @@ pub fn report(election: Election, response: &ElectLeadersResponse) -> (String, u
 pub async fn run(args: Args) -> Result<ExitCode, UsageError> {
     let election = validate(&args)?;
     let partitions: Option<Vec<(String, i32)>> = if let Some(path) = &args.path_to_json_file {
-        let text = match std::fs::read_to_string(path) {
+        let text = match read_election_file(path) {
             Ok(text) => text,
-            Err(e) => {
-                eprintln!("{}: {e}", path.display());
+            Err(message) => {
+                eprintln!("{message}");
                 return Ok(ExitCode::FAILURE);
             }
         };

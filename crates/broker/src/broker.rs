@@ -17,8 +17,9 @@ use tracing::warn;
 use crate::connection::{RequestContext, RequestHandler};
 use crate::handlers::init_producer_id::ProducerIdPool;
 use crate::handlers::{
-    api_versions, create_partitions, create_topics, delete_topics, describe_cluster, describe_configs, describe_quorum,
-    elect_leaders, fetch, init_producer_id, list_offsets, metadata, offset_for_leader_epoch, produce,
+    alter_partition_reassignments, api_versions, create_partitions, create_topics, delete_topics, describe_cluster,
+    describe_configs, describe_quorum, elect_leaders, fetch, init_producer_id, list_offsets,
+    list_partition_reassignments, metadata, offset_for_leader_epoch, produce,
 };
 use crate::partition::Partitions;
 
@@ -167,6 +168,12 @@ impl RequestHandler for Broker {
                 Some(ResponseBody::DescribeQuorum(describe_quorum::handle(self, ctx, r).await))
             }
             RequestBody::ElectLeaders(r) => Some(ResponseBody::ElectLeaders(elect_leaders::handle(self, ctx, r).await)),
+            RequestBody::AlterPartitionReassignments(r) => Some(ResponseBody::AlterPartitionReassignments(
+                alter_partition_reassignments::handle(self, ctx, r).await,
+            )),
+            RequestBody::ListPartitionReassignments(r) => {
+                Some(ResponseBody::ListPartitionReassignments(list_partition_reassignments::handle(self, ctx, &r)))
+            }
             RequestBody::OffsetForLeaderEpoch(r) => {
                 Some(ResponseBody::OffsetForLeaderEpoch(offset_for_leader_epoch::handle(self, ctx, r).await))
             }

@@ -101,6 +101,9 @@ typed_operations! {
     fn alter_partition(AlterPartitionRequest) -> Vec<AlterPartitionResult> = AlterPartition;
     /// ElectLeaders.
     fn elect_leaders(ElectLeadersRequest) -> Vec<ElectionResult> = ElectLeaders;
+    /// AlterPartitionReassignments.
+    fn alter_partition_reassignments(AlterPartitionReassignmentsRequest) -> Vec<ReassignmentResult> =
+        AlterPartitionReassignments;
     /// CreateTopics.
     fn create_topics(CreateTopicsRequest) -> Vec<CreateTopicResult> = CreateTopics;
     /// DeleteTopics.

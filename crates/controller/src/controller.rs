@@ -27,7 +27,7 @@ use flotilla_metadata::controller::brokers::{self, RegistrationOutcome};
 use flotilla_metadata::controller::partitions::{self, ElectionPolicy};
 use flotilla_metadata::controller::random::SeededRandom;
 use flotilla_metadata::controller::topics::{self, TopicDefaults};
-use flotilla_metadata::controller::{configs, producer_ids};
+use flotilla_metadata::controller::{configs, producer_ids, reassignment};
 use flotilla_metadata::{MetadataImage, MetadataRecord};
 use flotilla_model::NodeId;
 use flotilla_raft::{kafka_node_id, RaftNode, Role};
@@ -343,6 +343,30 @@ impl ControllerTask {
                     partitions::elect_leaders(&image, request.election_type.to_decision(), targets.as_deref());
                 self.commit(term, decision.records).await?;
                 Ok(OperationReply::ElectLeaders(decision.response.into_iter().map(Into::into).collect()))
+            }
+            Operation::AlterPartitionReassignments(request) => {
+                let decision = reassignment::alter_partition_reassignments(
+                    &image,
+                    &request.to_decision(),
+                    request.allow_replication_factor_change,
+                );
+                self.commit(term, decision.records).await?;
+                for result in decision.response.iter().filter(|r| r.result.is_ok()) {
+                    let target = request
+                        .partitions
+                        .iter()
+                        .find(|p| p.topic == result.topic && p.partition == result.partition)
+                        .and_then(|p| p.replicas.clone());
+                    match target {
+                        Some(replicas) => {
+                            tracing::info!(topic = %result.topic, partition = %result.partition, ?replicas, "reassignment started")
+                        }
+                        None => {
+                            tracing::info!(topic = %result.topic, partition = %result.partition, "reassignment cancelled")
+                        }
+                    }
+                }
+                Ok(OperationReply::AlterPartitionReassignments(decision.response.into_iter().map(Into::into).collect()))
             }
             Operation::CreateTopics(request) => {
                 let decision = topics::create_topics(

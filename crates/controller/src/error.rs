@@ -129,6 +129,7 @@ api_error_from!(
     flotilla_metadata::controller::brokers::BrokerError,
     flotilla_metadata::controller::topics::TopicError,
     flotilla_metadata::controller::partitions::PartitionError,
+    flotilla_metadata::controller::reassignment::ReassignmentError,
     flotilla_metadata::controller::configs::ConfigError,
     flotilla_metadata::controller::producer_ids::ProducerIdsError,
 );

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use flotilla_metadata::controller::{brokers, configs, partitions, producer_ids, topics};
+use flotilla_metadata::controller::{brokers, configs, partitions, producer_ids, reassignment, topics};
 use flotilla_metadata::{BrokerEpoch, ConfigResource, Endpoint};
 use flotilla_model::{LeaderEpoch, NodeId, PartitionEpoch, PartitionIndex, ProducerId, TopicId};
 use serde::{Deserialize, Serialize};
@@ -149,6 +149,32 @@ pub struct PartitionRef {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ElectionResult {
+    pub topic: String,
+    #[serde(with = "wire")]
+    pub partition: PartitionIndex,
+    pub result: Result<(), ApiError>,
+}
+
+/// AlterPartitionReassignments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlterPartitionReassignmentsRequest {
+    pub partitions: Vec<PartitionReassignment>,
+    /// False (v1 of the request, KIP-860) refuses targets of another size than the current replicas.
+    pub allow_replication_factor_change: bool,
+}
+
+/// One partition's target replicas; `None` cancels its reassignment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionReassignment {
+    pub topic: String,
+    #[serde(with = "wire")]
+    pub partition: PartitionIndex,
+    #[serde(with = "wire::option_vec")]
+    pub replicas: Option<Vec<NodeId>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReassignmentResult {
     pub topic: String,
     #[serde(with = "wire")]
     pub partition: PartitionIndex,
@@ -347,6 +373,7 @@ pub enum Operation {
     UnregisterBroker(UnregisterBrokerRequest),
     AlterPartition(AlterPartitionRequest),
     ElectLeaders(ElectLeadersRequest),
+    AlterPartitionReassignments(AlterPartitionReassignmentsRequest),
     CreateTopics(CreateTopicsRequest),
     DeleteTopics(DeleteTopicsRequest),
     CreatePartitions(CreatePartitionsRequest),
@@ -364,6 +391,7 @@ impl Operation {
             Operation::UnregisterBroker(_) => "UnregisterBroker",
             Operation::AlterPartition(_) => "AlterPartition",
             Operation::ElectLeaders(_) => "ElectLeaders",
+            Operation::AlterPartitionReassignments(_) => "AlterPartitionReassignments",
             Operation::CreateTopics(_) => "CreateTopics",
             Operation::DeleteTopics(_) => "DeleteTopics",
             Operation::CreatePartitions(_) => "CreatePartitions",
@@ -382,6 +410,7 @@ pub enum OperationReply {
     UnregisterBroker(()),
     AlterPartition(Vec<AlterPartitionResult>),
     ElectLeaders(Vec<ElectionResult>),
+    AlterPartitionReassignments(Vec<ReassignmentResult>),
     CreateTopics(Vec<CreateTopicResult>),
     DeleteTopics(Vec<DeleteTopicResult>),
     CreatePartitions(Vec<CreatePartitionsResult>),
@@ -475,6 +504,25 @@ impl ElectLeadersRequest {
 
 impl From<partitions::ElectionResult> for ElectionResult {
     fn from(r: partitions::ElectionResult) -> Self {
+        Self { topic: r.topic, partition: r.partition, result: r.result.map_err(ApiError::from) }
+    }
+}
+
+impl AlterPartitionReassignmentsRequest {
+    pub(crate) fn to_decision(&self) -> Vec<reassignment::PartitionReassignment> {
+        self.partitions
+            .iter()
+            .map(|p| reassignment::PartitionReassignment {
+                topic: p.topic.clone(),
+                partition: p.partition,
+                target: p.replicas.clone(),
+            })
+            .collect()
+    }
+}
+
+impl From<reassignment::ReassignmentResult> for ReassignmentResult {
+    fn from(r: reassignment::ReassignmentResult) -> Self {
         Self { topic: r.topic, partition: r.partition, result: r.result.map_err(ApiError::from) }
     }
 }

@@ -156,6 +156,9 @@ impl RemoteController {
             }
             Operation::AlterPartition(r) => OperationReply::AlterPartition(rpc!(alter_partition, r)),
             Operation::ElectLeaders(r) => OperationReply::ElectLeaders(rpc!(elect_leaders, r)),
+            Operation::AlterPartitionReassignments(r) => {
+                OperationReply::AlterPartitionReassignments(rpc!(alter_partition_reassignments, r))
+            }
             Operation::CreateTopics(r) => OperationReply::CreateTopics(rpc!(create_topics, r)),
             Operation::DeleteTopics(r) => OperationReply::DeleteTopics(rpc!(delete_topics, r)),
             Operation::CreatePartitions(r) => OperationReply::CreatePartitions(rpc!(create_partitions, r)),

@@ -100,6 +100,7 @@ rpcs! {
     unregister_broker => UnregisterBroker,
     alter_partition => AlterPartition,
     elect_leaders => ElectLeaders,
+    alter_partition_reassignments => AlterPartitionReassignments,
     create_topics => CreateTopics,
     delete_topics => DeleteTopics,
     create_partitions => CreatePartitions,

@@ -1,6 +1,6 @@
 //! How the model's ids are written in this crate's messages. `flotilla-model` has no serde
 //! dependency, so each id is written as its wire value (`i32`, `i64`, UUID) with
-//! `#[serde(with = "wire")]`, `wire::vec`, `wire::option` or `wire::option_vec_vec`.
+//! `#[serde(with = "wire")]`, `wire::vec`, `wire::option`, `wire::option_vec` or `wire::option_vec_vec`.
 
 use flotilla_model::{LeaderEpoch, NodeId, PartitionEpoch, PartitionIndex, ProducerId, TopicId};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -67,6 +67,23 @@ pub(crate) mod option {
 
     pub(crate) fn deserialize<'de, T: WireValue, D: Deserializer<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
         Ok(Option::<T::Raw>::deserialize(deserializer)?.map(T::from_raw))
+    }
+}
+
+pub(crate) mod option_vec {
+    use super::*;
+
+    pub(crate) fn serialize<T: WireValue, S: Serializer>(
+        values: &Option<Vec<T>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        values.as_ref().map(|list| list.iter().map(|id| id.to_raw()).collect::<Vec<_>>()).serialize(serializer)
+    }
+
+    pub(crate) fn deserialize<'de, T: WireValue, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Vec<T>>, D::Error> {
+        Ok(Option::<Vec<T::Raw>>::deserialize(deserializer)?.map(|list| list.into_iter().map(T::from_raw).collect()))
     }
 }
 

@@ -3,6 +3,7 @@
 //!
 //! This is where typed errors become Kafka error codes ([`partition_error_code`]).
 
+pub mod alter_partition_reassignments;
 pub mod api_versions;
 pub mod create_partitions;
 pub mod create_topics;
@@ -14,6 +15,7 @@ pub mod elect_leaders;
 pub mod fetch;
 pub mod init_producer_id;
 pub mod list_offsets;
+pub mod list_partition_reassignments;
 pub mod metadata;
 pub mod offset_for_leader_epoch;
 pub mod produce;
@@ -50,6 +52,8 @@ pub const SUPPORTED_APIS: &[ApiSupport] = &[
     describe_cluster::SUPPORT,
     describe_quorum::SUPPORT,
     elect_leaders::SUPPORT,
+    alter_partition_reassignments::SUPPORT,
+    list_partition_reassignments::SUPPORT,
     offset_for_leader_epoch::SUPPORT,
 ];
 

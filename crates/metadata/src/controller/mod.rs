@@ -12,6 +12,7 @@
 //! - [`brokers`] – registration, heartbeats (fence, unfence, controlled shutdown), session expiry, unregister.
 //! - [`topics`] – CreateTopics, DeleteTopics, CreatePartitions.
 //! - [`partitions`] – leader election and ISR rules: AlterPartition, ElectLeaders, moving leadership away.
+//! - [`reassignment`] – AlterPartitionReassignments: move replicas, complete once the new ones are in sync.
 //! - [`configs`] – IncrementalAlterConfigs, with a [`configs::ConfigPolicy`] hook for validation.
 //! - [`producer_ids`] – AllocateProducerIds.
 //! - [`placement`] – where new replicas go.
@@ -23,6 +24,7 @@ pub mod partitions;
 pub mod placement;
 pub mod producer_ids;
 pub mod random;
+pub mod reassignment;
 pub mod topics;
 
 use crate::delta::{ApplyError, MetadataDelta};

@@ -9,7 +9,7 @@
 use flotilla_model::{ErrorCode, LeaderEpoch, NodeId, PartitionEpoch, PartitionIndex, TopicId, TopicName};
 use thiserror::Error;
 
-use super::{ControllerResult, Staging};
+use super::{reassignment, ControllerResult, Staging};
 use crate::delta::ApplyError;
 use crate::image::{MetadataImage, PartitionRegistration};
 use crate::records::{BrokerEpoch, ConfigResource, MetadataRecord, PartitionChangeRecord};
@@ -209,6 +209,8 @@ fn alter_one(
             ..PartitionChangeRecord::new(item.topic_id, item.partition, current.partition_epoch)
         };
         staging.push(MetadataRecord::PartitionChange(record)).map_err(PartitionError::Internal)?;
+        // A replica being added has caught up: that may complete a reassignment.
+        reassignment::complete_if_ready(staging, item.topic_id, item.partition).map_err(PartitionError::Internal)?;
     }
     staging
         .image()

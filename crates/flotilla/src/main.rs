@@ -60,6 +60,8 @@ enum Tool {
     MetadataQuorum(tools::metadata_quorum::Args),
     /// Elect preferred or unclean leaders for partitions (kafka-leader-election).
     LeaderElection(tools::leader_election::Args),
+    /// Move partition replicas to other brokers: generate, execute, verify, cancel, list (kafka-reassign-partitions).
+    ReassignPartitions(tools::reassign_partitions::Args),
     /// Verify the producer performance (kafka-producer-perf-test).
     ProducerPerfTest(tools::producer_perf_test::Args),
     /// Verify the consumer performance (kafka-consumer-perf-test).
@@ -78,6 +80,7 @@ impl Tool {
             Tool::GetOffsets(_) => "get-offsets",
             Tool::MetadataQuorum(_) => "metadata-quorum",
             Tool::LeaderElection(_) => "leader-election",
+            Tool::ReassignPartitions(_) => "reassign-partitions",
             Tool::ProducerPerfTest(_) => "producer-perf-test",
             Tool::ConsumerPerfTest(_) => "consumer-perf-test",
         }
@@ -93,6 +96,7 @@ impl Tool {
             Tool::GetOffsets(args) => tools::get_offsets::run(args).await,
             Tool::MetadataQuorum(args) => tools::metadata_quorum::run(args).await,
             Tool::LeaderElection(args) => tools::leader_election::run(args).await,
+            Tool::ReassignPartitions(args) => tools::reassign_partitions::run(args).await,
             Tool::ProducerPerfTest(args) => tools::producer_perf_test::run(args).await,
             Tool::ConsumerPerfTest(args) => tools::consumer_perf_test::run(args).await,
         }

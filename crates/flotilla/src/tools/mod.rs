@@ -9,4 +9,5 @@ pub mod get_offsets;
 pub mod leader_election;
 pub mod metadata_quorum;
 pub mod producer_perf_test;
+pub mod reassign_partitions;
 pub mod topics;

@@ -4,7 +4,7 @@
 //! [`crate::handlers::SUPPORTED_APIS`], and one arm here.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use flotilla_config::ServerConfig;
 use flotilla_controller::ControllerClient;
@@ -150,6 +150,17 @@ impl Broker {
 
 impl RequestHandler for Broker {
     async fn handle(&self, ctx: &RequestContext, request: RequestBody) -> Option<ResponseBody> {
+        let api = request.api_key();
+        let started = Instant::now();
+        let response = self.dispatch(ctx, request).await;
+        self.partitions.metrics().observe_request(api.name(), started.elapsed());
+        response
+    }
+}
+
+impl Broker {
+    /// Hands `request` to its API's handler.
+    async fn dispatch(&self, ctx: &RequestContext, request: RequestBody) -> Option<ResponseBody> {
         match request {
             RequestBody::ApiVersions(r) => Some(ResponseBody::ApiVersions(api_versions::handle(&r))),
             RequestBody::Produce(r) => produce::handle(self, ctx, r).await.map(ResponseBody::Produce),

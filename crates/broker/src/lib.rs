@@ -19,6 +19,8 @@
 //! - [`replication`]: partition replication between brokers over gRPC on the controller listener: the
 //!   leader's `ReplicaFetchService`, the follower fetchers (append, truncate on divergence), and the
 //!   leader's ISR upkeep through AlterPartition.
+//! - [`metrics`]: Kafka's key signals in Prometheus' text format, served over HTTP on
+//!   `prometheus.listener`; gauges computed from the applied metadata image at scrape time.
 //! - [`node`]: [`run_node`], a whole node: `meta.properties`, the quorum controller, the logs, broker
 //!   registration and heartbeats, following the metadata image, the listeners, periodic log upkeep and
 //!   an ordered clean shutdown.
@@ -29,6 +31,7 @@
 pub mod broker;
 pub mod connection;
 pub mod handlers;
+pub mod metrics;
 pub mod node;
 pub mod partition;
 pub mod replication;

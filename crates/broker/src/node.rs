@@ -16,6 +16,8 @@
 //!    received; the controller unfences it once it has caught up.
 //! 5. **Listeners.** Serves the [`Broker`] on every non-controller listener (`max.connections`,
 //!    `socket.request.max.bytes`, `connections.max.idle.ms`).
+//!    With `prometheus.listener` set, `/metrics` is served over HTTP from the moment the logs are
+//!    open ([`crate::metrics`]).
 //! 6. **Upkeep.** Flushes dirty logs, writes checkpoints, deletes segments past retention and keeps
 //!    producer state, each on its own interval.
 //!
@@ -53,6 +55,8 @@ use tracing::{debug, error, info, warn};
 
 use crate::broker::{Broker, BrokerLimits};
 use crate::connection::ConnectionLimits;
+use crate::metrics::http::{serve_metrics, SnapshotSource};
+use crate::metrics::Snapshot;
 use crate::partition::log_config::log_config;
 use crate::partition::{wall_clock_ms, Partitions};
 use crate::replication::isr::run_isr_upkeep;
@@ -157,7 +161,7 @@ pub async fn run_node_with(mut options: NodeOptions, shutdown: impl Future<Outpu
     controller_options.extra_services =
         controller_options.extra_services.clone().add_service(replication.clone().into_service());
     let voters = controller_options.voters.clone();
-    let controller = QuorumController::start(controller_options, raft_listener).await?;
+    let controller = Arc::new(QuorumController::start(controller_options, raft_listener).await?);
     let remote = match RemoteController::new(RemoteControllerOptions::new(voters.clone())) {
         Ok(remote) => remote,
         Err(e) => {
@@ -222,7 +226,7 @@ async fn run_broker(
     mut options: NodeOptions,
     config: &Arc<ServerConfig>,
     cluster_id: &str,
-    controller: &QuorumController,
+    controller: &Arc<QuorumController>,
     client: Arc<dyn ControllerClient>,
     replication: Replication,
     shutdown: impl Future<Output = ()>,
@@ -237,6 +241,14 @@ async fn run_broker(
         }
         listeners.push((name.to_string(), take_or_bind(&mut options.bound_listeners, config, name).await?));
     }
+    let metrics_listener = match &config.prometheus_listener {
+        Some(address) => {
+            let address = address.to_string();
+            let bound = TcpListener::bind(&address).await;
+            Some(bound.map_err(|source| NodeError::Bind { name: "prometheus.listener".into(), address, source })?)
+        }
+        None => None,
+    };
     // A listener configured on port 0 gets its port from the kernel; clients must be told that port.
     let bound_ports: BTreeMap<String, u16> = listeners
         .iter()
@@ -255,6 +267,17 @@ async fn run_broker(
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
+    if let Some(listener) = metrics_listener {
+        let mut stop = stop_rx.clone();
+        tasks.spawn(serve_metrics(
+            listener,
+            Arc::clone(partitions.metrics()),
+            metrics_snapshot(Arc::clone(&partitions), Arc::clone(controller)),
+            async move {
+                let _ = stop.wait_for(|s| *s).await;
+            },
+        ));
+    }
     replication.leader.serve(Arc::clone(&partitions));
     let fetchers = Arc::new(ReplicaFetchers::new(
         Arc::clone(&partitions),
@@ -377,6 +400,23 @@ async fn run_broker(
         .map_err(|e| NodeError::Shutdown(e.to_string()))?;
     info!(%node_id, "logs closed cleanly");
     Ok(())
+}
+
+/// What the metrics' gauges are set from at each scrape: the broker's applied image and the
+/// controller quorum's committed offset and leadership as this node sees them.
+fn metrics_snapshot(partitions: Arc<Partitions>, controller: Arc<QuorumController>) -> SnapshotSource {
+    Arc::new(move || {
+        let partitions = Arc::clone(&partitions);
+        let controller = Arc::clone(&controller);
+        Box::pin(async move {
+            let committed = controller.committed_offset().await;
+            Snapshot {
+                gauges: partitions.gauges(controller.is_leader()),
+                metadata_last_applied_offset: i64::try_from(partitions.image().position().offset).unwrap_or(i64::MAX),
+                metadata_last_committed_offset: committed.map_or(-1, |i| i64::try_from(i).unwrap_or(i64::MAX)),
+            }
+        })
+    })
 }
 
 /// How often the log dirs' health is looked at.

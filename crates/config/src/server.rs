@@ -24,7 +24,7 @@ use std::path::PathBuf;
 
 use flotilla_model::NodeId;
 
-use crate::address::{is_non_routable, HostPort};
+use crate::address::{is_non_routable, is_valid_host, parse_port, split_host_port, HostPort};
 use crate::env;
 use crate::error::ConfigError;
 use crate::key::{KeyDef, Value, ValueMap};
@@ -151,6 +151,9 @@ pub struct ServerConfig {
     pub leader_imbalance_check_interval_seconds: i64,
     pub leader_imbalance_per_broker_percentage: i32,
     pub broker_rack: Option<String>,
+    /// `prometheus.listener`: where `/metrics` is served over HTTP (an empty host binds every
+    /// interface; port 0 lets the kernel choose); `None`: no metrics listener.
+    pub prometheus_listener: Option<HostPort>,
 
     /// `log.dirs`, or `log.dir` when `log.dirs` is not set.
     pub log_dirs: Vec<PathBuf>,
@@ -396,6 +399,7 @@ fn build(mut originals: BTreeMap<String, RawValue>, mut warnings: Vec<ConfigWarn
         leader_imbalance_check_interval_seconds: v.long(&k::LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS)?,
         leader_imbalance_per_broker_percentage: v.int(&k::LEADER_IMBALANCE_PER_BROKER_PERCENTAGE)?,
         broker_rack: v.opt_string(&k::BROKER_RACK)?.filter(|rack| !rack.is_empty()),
+        prometheus_listener: prometheus_listener(&ctx, v.opt_string(&k::PROMETHEUS_LISTENER)?)?,
         log_dirs,
         metadata_log_dir,
         log_segment_bytes: v.int(&k::LOG_SEGMENT_BYTES)?,
@@ -815,6 +819,19 @@ fn validate_roles(
         }
     }
     Ok(())
+}
+
+/// `prometheus.listener`: empty for none, else `host:port` (an empty host binds every interface).
+fn prometheus_listener(ctx: &Ctx<'_>, raw: Option<String>) -> Result<Option<HostPort>, ConfigError> {
+    let Some(raw) = raw.map(|r| r.trim().to_string()).filter(|r| !r.is_empty()) else { return Ok(None) };
+    let invalid = |reason: &str| ctx.invalid(k::PROMETHEUS_LISTENER.name, &raw, reason);
+    let (host, port) = split_host_port(&raw).ok_or_else(|| invalid("Expected host:port, for example 0.0.0.0:9404"))?;
+    if !is_valid_host(host) {
+        return Err(invalid(&format!("Invalid host '{host}'")));
+    }
+    let port = parse_port(port).ok_or_else(|| invalid(&format!("Invalid port '{port}': expected 0-65535")))?;
+    let host = if host.is_empty() { "0.0.0.0".to_string() } else { host.to_string() };
+    Ok(Some(HostPort { host, port }))
 }
 
 fn log_dirs(ctx: &Ctx<'_>) -> Result<(Vec<PathBuf>, PathBuf), ConfigError> {

@@ -83,6 +83,12 @@ keys! {
     BROKER_RACK = "broker.rack", String, None, Check::Any;
 }
 
+// Flotilla's own keys (no Kafka equivalent: Kafka exposes JMX and leaves HTTP to an exporter).
+keys! {
+    /// `host:port` of the HTTP listener serving Prometheus text at `/metrics`; empty: none.
+    PROMETHEUS_LISTENER = "prometheus.listener", String, Some(""), Check::Any;
+}
+
 // The log.
 keys! {
     LOG_DIRS = "log.dirs", String, None, Check::Any;
@@ -194,6 +200,7 @@ pub const TYPED: &[KeyDef] = &[
     LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS,
     LEADER_IMBALANCE_PER_BROKER_PERCENTAGE,
     BROKER_RACK,
+    PROMETHEUS_LISTENER,
     LOG_DIRS,
     LOG_DIR,
     LOG_SEGMENT_BYTES,

@@ -121,6 +121,12 @@ impl QuorumController {
         &self.raft
     }
 
+    /// The offset (raft log index) of the last metadata record this node knows is committed; `None`
+    /// before it knows of any, or once stopped.
+    pub async fn committed_offset(&self) -> Option<u64> {
+        self.raft.metrics().await.ok().and_then(|status| status.commit_index)
+    }
+
     /// Stops the controller task and the raft node, so the directory can be opened again. Queued
     /// operations are answered with `ShuttingDown`. Calling it again is harmless.
     ///

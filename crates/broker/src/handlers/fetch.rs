@@ -163,11 +163,13 @@ pub async fn handle(broker: &Broker, ctx: &RequestContext, request: FetchRequest
                 }
                 // Timed out: one last read below, so data that arrived at the deadline is not missed.
                 let reads = read_all(&targets, response_max_bytes, isolation).await;
-                fill(&mut responses, &targets, reads, version);
+                let bytes = fill(&mut responses, &targets, reads, version);
+                broker.partitions().metrics().bytes_out.inc_by(bytes);
                 return FetchResponse { responses, ..Default::default() };
             }
         }
-        fill(&mut responses, &targets, reads, version);
+        let bytes = fill(&mut responses, &targets, reads, version);
+        broker.partitions().metrics().bytes_out.inc_by(bytes);
         return FetchResponse { responses, ..Default::default() };
     }
 }
@@ -258,13 +260,14 @@ pub(crate) async fn any_changed(receivers: &mut [watch::Receiver<Offset>]) {
     .await;
 }
 
-/// Writes each read into its slot of the response.
+/// Writes each read into its slot of the response; returns the record bytes written.
 fn fill(
     responses: &mut [FetchableTopicResponse],
     targets: &[Target],
     reads: Vec<Result<ReadResult, PartitionError>>,
     version: i16,
-) {
+) -> u64 {
+    let mut written = 0u64;
     for (target, read) in targets.iter().zip(reads) {
         let Some(answer) = responses.get_mut(target.topic).and_then(|t| t.partitions.get_mut(target.partition)) else {
             continue;
@@ -278,6 +281,7 @@ fn fill(
                     answer.diverging_epoch =
                         EpochEndOffset { epoch: epoch.get(), end_offset: end_offset.get(), ..Default::default() };
                 }
+                written += u64::try_from(read.records.len()).unwrap_or(u64::MAX);
                 answer.records = Some(read.records);
             }
             Err(e) => {
@@ -295,4 +299,5 @@ fn fill(
             }
         }
     }
+    written
 }

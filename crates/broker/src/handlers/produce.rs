@@ -33,6 +33,7 @@ use tracing::warn;
 use super::{partition_error_code, ApiSupport};
 use crate::broker::Broker;
 use crate::connection::RequestContext;
+use crate::metrics::NodeMetrics;
 use crate::partition::{wall_clock_ms, AppendOutcome, Partition, PartitionError, PartitionLookup, RequiredAcks};
 
 pub const SUPPORT: ApiSupport =
@@ -95,7 +96,7 @@ pub async fn handle(broker: &Broker, ctx: &RequestContext, request: ProduceReque
     }
 
     let acks = acks.unwrap_or(RequiredAcks::Leader);
-    let outcomes = append_all(appends, acks).await;
+    let outcomes = append_all(appends, acks, Arc::clone(broker.partitions().metrics())).await;
     for (topic, partition, target, outcome) in outcomes {
         let outcome = match (outcome, acks) {
             (Ok(appended), RequiredAcks::All) => wait_for_replicas(&target, appended, deadline).await,
@@ -161,6 +162,7 @@ type Outcome = (usize, usize, Arc<Partition>, Result<AppendOutcome, PartitionErr
 async fn append_all(
     appends: Vec<Append>,
     acks: RequiredAcks,
+    metrics: Arc<NodeMetrics>,
 ) -> Vec<(usize, usize, Arc<Partition>, Result<AppendOutcome, Failure>)> {
     if appends.is_empty() {
         return Vec::new();
@@ -172,7 +174,15 @@ async fn append_all(
         appends
             .into_iter()
             .map(|a| {
+                let bytes = u64::try_from(a.records.len()).unwrap_or(u64::MAX);
                 let outcome = a.target.append_records_as_leader(a.records, acks, now_ms);
+                if let Ok(appended) = &outcome {
+                    if !appended.duplicate {
+                        metrics.bytes_in.inc_by(bytes);
+                        let records = appended.last_offset.get() - appended.first_offset.get() + 1;
+                        metrics.messages_in.inc_by(u64::try_from(records).unwrap_or(0));
+                    }
+                }
                 (a.topic, a.partition, a.target, outcome)
             })
             .collect()

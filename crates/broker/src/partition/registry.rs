@@ -31,6 +31,7 @@ use super::producer_recovery::load_producer_state;
 use super::reconcile::{plan, DeleteReason, LogOnDisk};
 use super::topic_id_file::{read_topic_id, write_topic_id};
 use super::wall_clock_ms;
+use crate::metrics::{gauges, Gauges, NodeMetrics};
 
 /// What a handler finds when it looks a partition up.
 #[derive(Debug, Clone)]
@@ -76,6 +77,8 @@ pub struct Partitions {
     registry: RwLock<Registry>,
     /// Serialises `apply_image` and `shutdown`.
     lifecycle: Mutex<()>,
+    /// The node's counters, updated by the handlers and the replication that use these partitions.
+    metrics: Arc<NodeMetrics>,
 }
 
 impl Partitions {
@@ -92,7 +95,25 @@ impl Partitions {
             producer_state_config,
             registry: RwLock::new(Registry::default()),
             lifecycle: Mutex::new(()),
+            metrics: Arc::new(NodeMetrics::new()),
         }
+    }
+
+    /// The node's metrics.
+    pub fn metrics(&self) -> &Arc<NodeMetrics> {
+        &self.metrics
+    }
+
+    /// The partition and controller gauges from the applied image, with each topic's effective
+    /// `min.insync.replicas`.
+    pub fn gauges(&self, is_active_controller: bool) -> Gauges {
+        let image = self.image();
+        let configs = std::cell::RefCell::new(TopicConfigs::new(&self.server_config, &image));
+        let min_insync_replicas = |topic: &str| match TopicName::new(topic) {
+            Ok(name) => configs.borrow_mut().get(&name).1,
+            Err(_) => 1,
+        };
+        gauges(&image, self.local_node, is_active_controller, min_insync_replicas)
     }
 
     pub fn local_node(&self) -> NodeId {

@@ -132,6 +132,14 @@ pub async fn run_isr_upkeep(
                     match result.result {
                         Ok(state) => {
                             debug!(topic_id = %result.topic_id, partition = %result.partition, isr = ?state.isr, "ISR change committed");
+                            if let Some((_, proposal)) = proposals.iter().find(this) {
+                                let metrics = partitions.metrics();
+                                match state.isr.len().cmp(&proposal.current_isr.len()) {
+                                    std::cmp::Ordering::Less => metrics.isr_shrinks.inc(),
+                                    std::cmp::Ordering::Greater => metrics.isr_expands.inc(),
+                                    std::cmp::Ordering::Equal => {}
+                                }
+                            }
                         }
                         Err(e) => {
                             info!(topic_id = %result.topic_id, partition = %result.partition, error = %e, "the controller refused an ISR change");

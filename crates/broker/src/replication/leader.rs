@@ -102,6 +102,10 @@ impl ReplicaFetchService for ReplicaFetchLeader {
                     }
                 };
                 let answer = answer_fetch(&partitions, request).await;
+                if let Ok(answer) = &answer {
+                    let bytes: usize = answer.partitions.iter().map(|p| p.records.len()).sum();
+                    partitions.metrics().replication_bytes_out.inc_by(u64::try_from(bytes).unwrap_or(u64::MAX));
+                }
                 let failed = answer.is_err();
                 if answers.send(answer).await.is_err() || failed {
                     break;

@@ -132,6 +132,7 @@ fn defaults_equal_kafkas() {
     assert_eq!(c.leader_imbalance_check_interval_seconds, 300);
     assert_eq!(c.leader_imbalance_per_broker_percentage, 10);
     assert_eq!(c.broker_rack, None);
+    assert_eq!(c.prometheus_listener, None);
     assert_eq!(c.inter_broker_listener_name.as_str(), "PLAINTEXT");
     assert_eq!(c.listener_security_protocol_map.get(&ListenerName::new("SSL").unwrap()), Some(SecurityProtocol::Ssl));
     // Implicit in KRaft: the controller listener speaks PLAINTEXT.
@@ -570,3 +571,19 @@ fn oversized_file_is_rejected() {
 }
 
 use crate::error::PropertiesError;
+
+#[test]
+fn prometheus_listener_is_host_port_or_nothing() {
+    assert_eq!(combined("prometheus.listener=\n").prometheus_listener, None);
+    let c = combined("prometheus.listener=:9404\n");
+    assert_eq!(c.prometheus_listener, Some(HostPort { host: "0.0.0.0".into(), port: 9404 }));
+    let c = combined("prometheus.listener=127.0.0.1:0\n");
+    assert_eq!(c.prometheus_listener, Some(HostPort { host: "127.0.0.1".into(), port: 0 }));
+    for bad in ["9404", "localhost:http", "localhost:70000", "bad/host:9404"] {
+        let err = error(&format!("{COMBINED}prometheus.listener={bad}\n"));
+        assert_names(&err, "prometheus.listener");
+    }
+    let env = [("KAFKA_PROMETHEUS_LISTENER", "0.0.0.0:9404")];
+    let loaded = ServerConfig::load(Some(COMBINED), env).unwrap();
+    assert_eq!(loaded.config.prometheus_listener.map(|l| l.port), Some(9404));
+}

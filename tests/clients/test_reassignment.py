@@ -78,7 +78,10 @@ def test_reassignment_moves_replicas_under_acks_all_load_and_loses_nothing(clust
         v = reassign(cluster.node(1), "--verify", "--reassignment-json-file", str(plan))
         assert v.returncode == 0, v.stdout + v.stderr
         done = [f"Reassignment of partition {topic_name}-{p} is completed." for p in range(PARTITIONS)]
-        return v.stdout.splitlines() == ["Status of partition reassignment:", *done]
+        # As Kafka: the (empty) log dir move report, then the throttles cleared once nothing is moving.
+        return v.stdout.splitlines() == ["Status of partition reassignment:", *done, "",
+                                         "Clearing broker-level throttles on brokers 1,2,3",
+                                         f"Clearing topic-level throttles on topic {topic_name}"]
     wait_for(verified, 90, "--verify to report every reassignment completed", interval_s=0.5)
     load.wait_for_more(300, "after the reassignment")
     acked, failed, _ = load.finish()
@@ -95,7 +98,13 @@ def test_reassignment_moves_replicas_under_acks_all_load_and_loses_nothing(clust
             assert (cluster.node(kept).data / f"{topic_name}-{p}").is_dir()
 
     cancelled = reassign(cluster.node(1), "--cancel", "--reassignment-json-file", str(plan))
-    assert (cancelled.returncode, cancelled.stdout) == (0, "None of the specified partition reassignments are active.\n")
+    assert (cancelled.returncode, cancelled.stdout) == (
+        0, "None of the specified partition reassignments are active.\n"
+           "None of the specified partition moves are active.Clearing broker-level throttles on brokers 1,2,3\n"
+           f"Clearing topic-level throttles on topic {topic_name}\n")
+    kept = reassign(cluster.node(1), "--cancel", "--preserve-throttles", "--reassignment-json-file", str(plan))
+    assert (kept.returncode, kept.stdout) == (0, "None of the specified partition reassignments are active.\n"
+                                                 "None of the specified partition moves are active.")
 
 
 def test_reassignment_refuses_bad_plans_and_changes_nothing(cluster, topic_name, tmp_path):

@@ -21,9 +21,10 @@ use flotilla_protocol::messages::delete_topics_request::DeleteTopicState;
 use flotilla_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use flotilla_protocol::messages::incremental_alter_configs_request::{AlterConfigsResource, AlterableConfig};
 use flotilla_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
+use flotilla_protocol::messages::list_partition_reassignments_request::ListPartitionReassignmentsTopics;
 use flotilla_protocol::messages::{
     CreatePartitionsRequest, CreateTopicsRequest, DeleteTopicsRequest, DescribeClusterRequest, DescribeConfigsRequest,
-    IncrementalAlterConfigsRequest, ListOffsetsRequest,
+    IncrementalAlterConfigsRequest, ListOffsetsRequest, ListPartitionReassignmentsRequest,
 };
 use flotilla_protocol::ApiKey;
 
@@ -370,6 +371,15 @@ pub struct Admin {
     client: Client,
 }
 
+/// A partition reassignment in progress: the replicas now (target then those leaving), and which are
+/// being added and removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OngoingReassignment {
+    pub replicas: Vec<i32>,
+    pub adding_replicas: Vec<i32>,
+    pub removing_replicas: Vec<i32>,
+}
+
 impl Admin {
     /// An admin client on an existing [`Client`].
     pub fn new(client: Client) -> Self {
@@ -696,6 +706,52 @@ impl Admin {
             }));
         }
         Ok(results)
+    }
+
+    /// The partition reassignments in progress (ListPartitionReassignments), all of them or those of
+    /// `partitions`, by (topic, partition).
+    pub async fn list_partition_reassignments(
+        &self,
+        partitions: Option<&[(String, i32)]>,
+    ) -> Result<BTreeMap<(String, i32), OngoingReassignment>, ClientError> {
+        let topics = partitions.map(|list| {
+            let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+            for (topic, partition) in list {
+                by_topic.entry(topic.as_str()).or_default().push(*partition);
+            }
+            by_topic
+                .into_iter()
+                .map(|(name, partition_indexes)| ListPartitionReassignmentsTopics {
+                    name: name.into(),
+                    partition_indexes,
+                    ..Default::default()
+                })
+                .collect()
+        });
+        let request = ListPartitionReassignmentsRequest { timeout_ms: 30_000, topics, ..Default::default() };
+        let response = self.client.send_any(&request).await?;
+        if response.error_code != 0 {
+            return Err(ClientError::kafka(
+                response.error_code,
+                response.error_message.as_deref(),
+                "ListPartitionReassignments",
+            ));
+        }
+        Ok(response
+            .topics
+            .into_iter()
+            .flat_map(|t| {
+                let name = t.name.to_string();
+                t.partitions.into_iter().map(move |p| {
+                    let ongoing = OngoingReassignment {
+                        replicas: p.replicas,
+                        adding_replicas: p.adding_replicas,
+                        removing_replicas: p.removing_replicas,
+                    };
+                    ((name.clone(), p.partition_index), ongoing)
+                })
+            })
+            .collect())
     }
 
     /// The cluster id, controller and brokers: from DescribeCluster when the broker has it, else Metadata.

@@ -28,7 +28,7 @@ pub mod producer;
 
 pub use admin::{
     Admin, AlterConfigOp, AlterConfigOpType, ConfigResource, ConfigResourceType, ConfigSource, CreateTopicsOptions,
-    DescribeConfigsOptions, ListedOffset, NewPartitions, NewTopic, OffsetSpec,
+    DescribeConfigsOptions, ListedOffset, NewPartitions, NewTopic, OffsetSpec, OngoingReassignment,
 };
 pub use cluster::Client;
 pub use config::{Acks, AutoOffsetReset, ClientConfig, ConsumerConfig, IsolationLevel, ProducerConfig};

@@ -14,21 +14,20 @@
 //! The file is Kafka's: `{"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1,2],
 //! "log_dirs":["any","any"]}]}`. Flotilla does not move replicas between the log dirs of one broker, so
 //! `log_dirs` other than `"any"` are refused, and it does not throttle replication, so `--throttle` is
-//! refused rather than silently ignored.
+//! refused rather than silently ignored. `--verify` (once nothing is moving) and `--cancel` still print
+//! Kafka's "Clearing ... throttles" lines unless `--preserve-throttles`: there is nothing to clear, and
+//! scripts reading Kafka's output find what they expect.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use flotilla_client::{Client, MetadataTopics};
+use flotilla_client::{Admin, Client, ClientError, MetadataTopics};
 use flotilla_metadata::controller::placement::{place_replicas, PlacementBroker};
 use flotilla_metadata::controller::random::SeededRandom;
 use flotilla_model::{ErrorCode, NodeId};
 use flotilla_protocol::messages::alter_partition_reassignments_request::{ReassignablePartition, ReassignableTopic};
-use flotilla_protocol::messages::list_partition_reassignments_request::ListPartitionReassignmentsTopics;
-use flotilla_protocol::messages::{
-    AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse, ListPartitionReassignmentsRequest,
-};
+use flotilla_protocol::messages::{AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse};
 
 use crate::cli::{self, UsageError};
 use crate::failure::Failure;
@@ -325,6 +324,16 @@ struct Session {
 impl Session {
     /// Current replicas of every partition of `topics`; an unknown topic is an error, as in Kafka.
     async fn current_assignment(&self, topics: &[String]) -> Result<Vec<Assignment>, String> {
+        self.assignment(topics, true).await
+    }
+
+    /// Current replicas of every partition of those `topics` that exist (`--verify` reports the others
+    /// as having no replicas).
+    async fn current_assignment_if_exists(&self, topics: &[String]) -> Result<Vec<Assignment>, String> {
+        self.assignment(topics, false).await
+    }
+
+    async fn assignment(&self, topics: &[String], must_exist: bool) -> Result<Vec<Assignment>, String> {
         let metadata = self
             .client
             .describe_metadata(MetadataTopics::Some(topics.to_vec()))
@@ -334,6 +343,9 @@ impl Session {
         for topic in topics {
             let described = metadata.topics.get(topic).filter(|t| t.error == ErrorCode::None);
             let Some(described) = described else {
+                if !must_exist {
+                    continue;
+                }
                 return Err(format!(
                     "org.apache.kafka.common.errors.UnknownTopicOrPartitionException: Topic {topic} not found."
                 ));
@@ -358,36 +370,15 @@ impl Session {
 
     /// The reassignments in progress, all or those of `partitions`.
     async fn ongoing(&self, partitions: Option<&[(String, i32)]>) -> Result<Ongoing, String> {
-        let topics = partitions.map(|list| {
-            let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
-            for (topic, partition) in list {
-                by_topic.entry(topic.as_str()).or_default().push(*partition);
-            }
-            by_topic
+        let admin = Admin::new(self.client.clone());
+        match admin.list_partition_reassignments(partitions).await {
+            Ok(ongoing) => Ok(ongoing
                 .into_iter()
-                .map(|(name, partition_indexes)| ListPartitionReassignmentsTopics {
-                    name: name.into(),
-                    partition_indexes,
-                    ..Default::default()
-                })
-                .collect()
-        });
-        let request = ListPartitionReassignmentsRequest { timeout_ms: 30_000, topics, ..Default::default() };
-        let response = self.client.send_any(&request).await.map_err(|e| Failure::from_client(&e).message)?;
-        let code = ErrorCode::from_code(response.error_code);
-        if code != ErrorCode::None {
-            return Err(Failure::kafka(code, response.error_message.as_deref()).stack_line());
+                .map(|(key, o)| (key, (o.replicas, o.adding_replicas, o.removing_replicas)))
+                .collect()),
+            Err(ClientError::Kafka { code, message, .. }) => Err(Failure::kafka(code, message.as_deref()).stack_line()),
+            Err(e) => Err(Failure::from_client(&e).message),
         }
-        Ok(response
-            .topics
-            .into_iter()
-            .flat_map(|t| {
-                let name = t.name.to_string();
-                t.partitions.into_iter().map(move |p| {
-                    ((name.clone(), p.partition_index), (p.replicas, p.adding_replicas, p.removing_replicas))
-                })
-            })
-            .collect())
     }
 
     /// Sends AlterPartitionReassignments; the per-partition failures, by partition name.
@@ -486,17 +477,36 @@ pub fn verify_report(targets: &[Assignment], current: &[Assignment], ongoing: &O
                         list(&target.replicas)
                     ));
                 }
+                // As Kafka: a partition that does not exist has an empty replica set.
                 None => {
                     done = false;
                     out.push_str(&format!(
-                        "Error verifying partition reassignment of {}: the partition does not exist.\n",
-                        target.name()
+                        "There is no active reassignment of partition {}, but replica set is  rather than {}.\n",
+                        target.name(),
+                        list(&target.replicas)
                     ));
                 }
             }
         }
     }
     (out, done)
+}
+
+/// What Kafka's tool prints as it clears the replication throttles of the brokers and topics of a plan
+/// (after a completed `--verify` and after `--cancel`, unless `--preserve-throttles`). Flotilla sets no
+/// throttles, so there is nothing to delete; the lines keep the output Kafka's.
+pub fn clearing_throttles_lines(brokers: &BTreeSet<i32>, targets: &[Assignment]) -> String {
+    let mut brokers = brokers.clone();
+    brokers.extend(targets.iter().flat_map(|t| t.replicas.iter().copied()));
+    let topics: BTreeSet<&str> = targets.iter().map(|t| t.topic.as_str()).collect();
+    let brokers: Vec<i32> = brokers.into_iter().collect();
+    format!(
+        "Clearing broker-level throttles on broker{} {}\nClearing topic-level throttles on topic{} {}\n",
+        if brokers.len() == 1 { "" } else { "s" },
+        list(&brokers),
+        if topics.len() == 1 { "" } else { "s" },
+        topics.into_iter().collect::<Vec<_>>().join(",")
+    )
 }
 
 /// The `--list` text.
@@ -620,11 +630,18 @@ async fn run_action(args: &Args, action: Action) -> Result<ExitCode, String> {
         }
         Action::Verify => {
             let targets = targets.unwrap_or_default();
-            let keys: Vec<(String, i32)> = targets.iter().map(|t| (t.topic.clone(), t.partition)).collect();
-            let ongoing = session.ongoing(Some(&keys)).await?;
-            let topics: Vec<String> = keys.iter().map(|k| k.0.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-            let current = session.current_assignment(&topics).await?;
-            let (out, _) = verify_report(&targets, &current, &ongoing);
+            // Every reassignment in the cluster: throttles are cleared only once none is left, as Kafka does.
+            let ongoing = session.ongoing(None).await?;
+            let topics: Vec<String> =
+                targets.iter().map(|t| t.topic.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+            let current = session.current_assignment_if_exists(&topics).await?;
+            let (mut out, _) = verify_report(&targets, &current, &ongoing);
+            // Kafka prints the (here empty) log dir move states on a line of their own.
+            out.push('\n');
+            if ongoing.is_empty() && !args.preserve_throttles {
+                let brokers = session.brokers().await?.into_iter().map(|(id, _)| id).collect();
+                out.push_str(&clearing_throttles_lines(&brokers, &targets));
+            }
             print!("{out}");
             Ok(ExitCode::SUCCESS)
         }
@@ -634,18 +651,31 @@ async fn run_action(args: &Args, action: Action) -> Result<ExitCode, String> {
             let ongoing = session.ongoing(Some(&keys)).await?;
             let active: Vec<(String, i32, Option<Vec<i32>>)> =
                 keys.iter().filter(|k| ongoing.contains_key(*k)).map(|(t, p)| (t.clone(), *p, None)).collect();
+            let mut out = String::new();
             if active.is_empty() {
-                println!("None of the specified partition reassignments are active.");
-                return Ok(ExitCode::SUCCESS);
+                out.push_str("None of the specified partition reassignments are active.\n");
+            } else {
+                let failed = session.alter(&active).await?;
+                if !failed.is_empty() {
+                    let plural = if failed.len() == 1 { "" } else { "s" };
+                    let lines: Vec<String> = failed.iter().map(|(name, f)| format!("{name}: {}", f.message)).collect();
+                    return Err(format!("Error cancelling partition reassignment{plural} for:\n{}", lines.join("\n")));
+                }
+                let mut names: Vec<String> = active.iter().map(|(t, p, _)| format!("{t}-{p}")).collect();
+                names.sort();
+                let plural = if names.len() == 1 { "" } else { "s" };
+                out.push_str(&format!(
+                    "Successfully cancelled partition reassignment{plural} for: {}\n",
+                    names.join(",")
+                ));
             }
-            let failed = session.alter(&active).await?;
-            if !failed.is_empty() {
-                let lines: Vec<String> = failed.iter().map(|(name, f)| format!("{name}: {}", f.message)).collect();
-                return Err(format!("Error cancelling partition reassignment(s):\n{}", lines.join("\n")));
+            // No log dir moves exist here; Kafka ends this line without a newline.
+            out.push_str("None of the specified partition moves are active.");
+            if !args.preserve_throttles {
+                let brokers = session.brokers().await?.into_iter().map(|(id, _)| id).collect();
+                out.push_str(&clearing_throttles_lines(&brokers, &targets));
             }
-            let mut names: Vec<String> = active.iter().map(|(t, p, _)| format!("{t}-{p}")).collect();
-            names.sort();
-            println!("Successfully cancelled partition reassignment(s) for: {}", names.join(","));
+            print!("{out}");
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -753,6 +783,22 @@ mod tests {
              Reassignment of partition t-0 is completed.\n\
              Reassignment of partition t-1 is still in progress.\n\
              There is no active reassignment of partition t-2, but replica set is 2 rather than 1.\n"
+        );
+        let (out, done) = verify_report(&[target(7, vec![1, 2])], &current, &Ongoing::new());
+        assert!(!done);
+        assert_eq!(
+            out,
+            "Status of partition reassignment:\n\
+             There is no active reassignment of partition t-7, but replica set is  rather than 1,2.\n"
+        );
+        assert_eq!(
+            clearing_throttles_lines(&BTreeSet::from([2, 1]), &targets),
+            "Clearing broker-level throttles on brokers 1,2,3\nClearing topic-level throttles on topic t\n"
+        );
+        let one = [target(0, vec![1])];
+        assert_eq!(
+            clearing_throttles_lines(&BTreeSet::from([1]), &one),
+            "Clearing broker-level throttles on broker 1\nClearing topic-level throttles on topic t\n"
         );
         assert_eq!(
             list_report(&ongoing),

@@ -308,6 +308,8 @@ pub struct PartitionView {
     /// `None` prints `N/A` (described through Metadata).
     pub elr: Option<Vec<i32>>,
     pub last_known_elr: Option<Vec<i32>>,
+    /// A reassignment in progress: the replicas being added and those being removed.
+    pub reassignment: Option<(Vec<i32>, Vec<i32>)>,
 }
 
 /// A topic as `--describe` shows it.
@@ -322,7 +324,10 @@ pub struct TopicView {
 impl TopicView {
     /// The replication factor Kafka prints: the first partition's replica count.
     pub fn replication_factor(&self) -> usize {
-        self.partitions.first().map_or(0, |p| p.replicas.len())
+        // As Kafka: replicas leaving in a reassignment are not counted.
+        self.partitions.first().map_or(0, |p| {
+            p.replicas.len() - p.reassignment.as_ref().map_or(0, |(_, removing)| removing.len().min(p.replicas.len()))
+        })
     }
 }
 
@@ -347,13 +352,17 @@ pub fn topic_line(topic: &TopicView, configs: &[(String, String)]) -> String {
     line
 }
 
-/// `\tTopic: T\tPartition: 0\tLeader: 1\tReplicas: 1,2\tIsr: 1,2\tElr: \tLastKnownElr: `.
+/// `\tTopic: T\tPartition: 0\tLeader: 1\tReplicas: 1,2\tIsr: 1,2\tElr: \tLastKnownElr: `, with
+/// `\tAdding Replicas: 3\tRemoving Replicas: 1` after the ISR while a reassignment is in progress.
 pub fn partition_line(topic: &str, p: &PartitionView) -> String {
     let leader = p.leader.map_or_else(|| "none".to_owned(), |l| l.to_string());
     let elr = p.elr.as_deref().map_or_else(|| "N/A".to_owned(), ids);
     let last_known_elr = p.last_known_elr.as_deref().map_or_else(|| "N/A".to_owned(), ids);
+    let reassignment = p.reassignment.as_ref().map_or_else(String::new, |(adding, removing)| {
+        format!("\tAdding Replicas: {}\tRemoving Replicas: {}", ids(adding), ids(removing))
+    });
     format!(
-        "\tTopic: {topic}\tPartition: {}\tLeader: {leader}\tReplicas: {}\tIsr: {}\tElr: {elr}\tLastKnownElr: {last_known_elr}",
+        "\tTopic: {topic}\tPartition: {}\tLeader: {leader}\tReplicas: {}\tIsr: {}{reassignment}\tElr: {elr}\tLastKnownElr: {last_known_elr}",
         p.partition,
         ids(&p.replicas),
         ids(&p.isr)
@@ -653,7 +662,8 @@ async fn describe(admin: &Admin, args: &Args) -> Result<(), Failure> {
         return Ok(());
     }
     let limit = args.partition_size_limit_per_response.unwrap_or(2000);
-    let views = describe_topics(admin, &topics, limit).await.map_err(client)?;
+    let mut views = describe_topics(admin, &topics, limit).await.map_err(client)?;
+    add_reassignments(admin, &mut views).await?;
     let configs = topic_configs(admin, &topics).await?;
     let filters = ReportFilters {
         under_replicated: args.under_replicated_partitions,
@@ -672,6 +682,29 @@ async fn describe(admin: &Admin, args: &Args) -> Result<(), Failure> {
         }
     }
     print!("{out}");
+    Ok(())
+}
+
+/// Marks the partitions being reassigned. A broker without ListPartitionReassignments has none to
+/// show, as Kafka's tool treats it.
+async fn add_reassignments(admin: &Admin, views: &mut [TopicView]) -> Result<(), Failure> {
+    let partitions: Vec<(String, i32)> =
+        views.iter().flat_map(|v| v.partitions.iter().map(|p| (v.name.clone(), p.partition))).collect();
+    if partitions.is_empty() {
+        return Ok(());
+    }
+    let mut ongoing = match admin.list_partition_reassignments(Some(&partitions)).await {
+        Ok(ongoing) => ongoing,
+        Err(ClientError::UnsupportedVersion { .. }) => return Ok(()),
+        Err(e) => return Err(client(e)),
+    };
+    for view in views {
+        for p in &mut view.partitions {
+            if let Some(o) = ongoing.remove(&(view.name.clone(), p.partition)) {
+                p.reassignment = Some((o.adding_replicas, o.removing_replicas));
+            }
+        }
+    }
     Ok(())
 }
 
@@ -723,6 +756,7 @@ async fn describe_topics(admin: &Admin, topics: &[String], limit: i32) -> Result
                         isr: p.isr.iter().map(|n: &NodeId| n.get()).collect(),
                         elr: None,
                         last_known_elr: None,
+                        reassignment: None,
                     })
                     .collect(),
             });
@@ -761,6 +795,7 @@ async fn describe_topics(admin: &Admin, topics: &[String], limit: i32) -> Result
                 isr: p.isr_nodes.clone(),
                 elr: Some(p.eligible_leader_replicas.clone().unwrap_or_default()),
                 last_known_elr: Some(p.last_known_elr.clone().unwrap_or_default()),
+                reassignment: None,
             }));
         }
         match response.next_cursor {
@@ -887,6 +922,7 @@ mod tests {
                     isr: vec![1001],
                     elr: None,
                     last_known_elr: None,
+                    reassignment: None,
                 })
                 .collect(),
         }
@@ -912,11 +948,30 @@ mod tests {
             isr: vec![2, 3],
             elr: Some(vec![]),
             last_known_elr: Some(vec![1]),
+            reassignment: None,
         };
         assert_eq!(
             partition_line("t", &p),
             "\tTopic: t\tPartition: 2\tLeader: none\tReplicas: 1,2,3\tIsr: 2,3\tElr: \tLastKnownElr: 1"
         );
+        // Moving from 1,2,3 to 4,2,3: Kafka prints the reassignment after the ISR and counts the
+        // replication factor without the replicas leaving.
+        let moving = PartitionView {
+            partition: 0,
+            leader: Some(2),
+            replicas: vec![4, 2, 3, 1],
+            isr: vec![2, 3, 1],
+            elr: Some(vec![]),
+            last_known_elr: Some(vec![]),
+            reassignment: Some((vec![4], vec![1])),
+        };
+        assert_eq!(
+            partition_line("t", &moving),
+            "\tTopic: t\tPartition: 0\tLeader: 2\tReplicas: 4,2,3,1\tIsr: 2,3,1\tAdding Replicas: 4\tRemoving \
+             Replicas: 1\tElr: \tLastKnownElr: "
+        );
+        let topic = TopicView { name: "t".into(), topic_id: TopicId::ZERO, partitions: vec![moving] };
+        assert_eq!(topic.replication_factor(), 3);
         let no_id = TopicView { topic_id: TopicId::ZERO, partitions: vec![], ..view };
         assert_eq!(topic_line(&no_id, &[]), "Topic: your-topic\tPartitionCount: 0\tReplicationFactor: 0\tConfigs: ");
     }

@@ -281,6 +281,13 @@ def test_metadata_quorum_tool_follows_a_controller_leader_change(cluster):
     wait_for(lambda: all(int(r[2]) == 0 for r in
                          (line.split("\t") for line in metadata_quorum(cluster.node(2), "--replication").splitlines()[1:])),
              30, "every voter caught up")
+    # The leader has heard from every voter, and each has caught up with it: real times, not -1.
+    started_ms = int(time.time() * 1000) - 120_000
+
+    def every_voter_heard_from():
+        rows = [line.split("\t") for line in metadata_quorum(cluster.node(2), "--replication").splitlines()[1:]]
+        return all(int(r[3]) > started_ms and int(r[4]) > started_ms for r in rows)
+    wait_for(every_voter_heard_from, 30, "a last fetch and catch-up time for every voter")
 
     # The active controller dies: the survivors elect another in a later epoch, and clients see it.
     cluster.node(leader).kill9()

@@ -2,9 +2,9 @@
 //!
 //! KRaft's vocabulary maps onto raft's: the leader epoch is the term, an offset is a log index plus
 //! one (the high watermark is the offset after the last committed entry, a voter's log end offset the
-//! offset after the last entry the leader knows it has). openraft tracks when a quorum last
-//! acknowledged the leader, not when each voter last fetched, so per-voter times are reported only for
-//! the leader itself (-1, "unknown", for the others).
+//! offset after the last entry the leader knows it has). A voter's last fetch is the last replication
+//! request it answered, and it last caught up when an answer acknowledged the leader's whole log (the
+//! raft client records both); -1 ("unknown") for a voter the leader has not heard from.
 
 use flotilla_raft::QuorumStatus;
 
@@ -28,8 +28,8 @@ pub fn describe(status: &QuorumStatus, now_ms: i64) -> QuorumDescription {
                 VoterProgress {
                     node_id: kafka_id(voter.node_id),
                     log_end_offset: offset_after(index).max(if index.is_some() { 0 } else { -1 }),
-                    last_fetch_timestamp_ms: if is_leader { now_ms } else { -1 },
-                    last_caught_up_timestamp_ms: if is_leader { now_ms } else { -1 },
+                    last_fetch_timestamp_ms: if is_leader { now_ms } else { voter.last_ack_ms.unwrap_or(-1) },
+                    last_caught_up_timestamp_ms: if is_leader { now_ms } else { voter.last_caught_up_ms.unwrap_or(-1) },
                 }
             })
             .collect(),
@@ -45,4 +45,46 @@ pub fn wall_clock_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use flotilla_raft::{Role, VoterStatus};
+
+    use super::*;
+
+    fn voter(node_id: u64, matched_index: Option<u64>, acked: Option<(i64, i64)>) -> VoterStatus {
+        VoterStatus {
+            node_id,
+            address: format!("controller-{node_id}:9093"),
+            matched_index,
+            last_ack_ms: acked.map(|(ack, _)| ack),
+            last_caught_up_ms: acked.map(|(_, caught_up)| caught_up),
+        }
+    }
+
+    #[test]
+    fn voters_report_the_leaders_view_of_their_fetches() {
+        let status = QuorumStatus {
+            node_id: 1,
+            role: Role::Leader,
+            term: 4,
+            leader_id: Some(1),
+            commit_index: Some(41),
+            last_applied_index: Some(41),
+            last_log_index: Some(42),
+            snapshot_index: None,
+            purged_index: None,
+            millis_since_quorum_ack: Some(3),
+            voters: vec![voter(1, Some(42), None), voter(2, Some(40), Some((9_900, 9_000))), voter(3, None, None)],
+        };
+        let described = describe(&status, 10_000);
+        assert_eq!((described.leader_id, described.leader_epoch, described.high_watermark), (1, 4, 42));
+        let progress: Vec<(i32, i64, i64, i64)> = described
+            .voters
+            .iter()
+            .map(|v| (v.node_id, v.log_end_offset, v.last_fetch_timestamp_ms, v.last_caught_up_timestamp_ms))
+            .collect();
+        assert_eq!(progress, vec![(1, 43, 10_000, 10_000), (2, 41, 9_900, 9_000), (3, -1, -1, -1)]);
+    }
 }

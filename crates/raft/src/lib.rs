@@ -50,6 +50,7 @@
 
 mod codec;
 mod config;
+mod contacts;
 mod db;
 mod error;
 mod log_store;

@@ -10,6 +10,7 @@
 //! returned is a [`RemoteError`]; anything else is a [`NetworkError`].
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::error::InstallSnapshotError;
@@ -38,6 +39,7 @@ use tonic::Code;
 
 use crate::codec::decode;
 use crate::codec::encode;
+use crate::contacts::PeerContacts;
 use crate::proto::raft_reply;
 use crate::proto::raft_service_client::RaftServiceClient;
 use crate::proto::RaftRequest;
@@ -66,11 +68,13 @@ pub(crate) struct NetworkFactory {
     settings: ClientSettings,
     /// peer → (address the channel was made for, client over the channel).
     peers: HashMap<NodeId, (String, Result<Client, String>)>,
+    /// When each peer last answered, for DescribeQuorum.
+    contacts: Arc<PeerContacts>,
 }
 
 impl NetworkFactory {
-    pub(crate) fn new(node_id: NodeId, settings: ClientSettings) -> Self {
-        Self { node_id, settings, peers: HashMap::new() }
+    pub(crate) fn new(node_id: NodeId, settings: ClientSettings, contacts: Arc<PeerContacts>) -> Self {
+        Self { node_id, settings, peers: HashMap::new(), contacts }
     }
 
     fn client_for(&mut self, target: NodeId, addr: &str) -> Result<Client, String> {
@@ -111,6 +115,7 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
             target_node: node.clone(),
             client: self.client_for(target, &node.addr),
             unreachable_backoff: self.settings.unreachable_backoff,
+            contacts: Arc::clone(&self.contacts),
         }
     }
 }
@@ -123,6 +128,7 @@ pub(crate) struct PeerClient {
     target_node: Node,
     client: Result<Client, String>,
     unreachable_backoff: Duration,
+    contacts: Arc<PeerContacts>,
 }
 
 /// The error of an RPC whose remote side may answer with `RaftError<E>`.
@@ -185,7 +191,17 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RpcError<openraft::error::Infallible>> {
-        self.call(RPCTypes::AppendEntries, &rpc, option.hard_ttl()).await
+        let sent_up_to = rpc.entries.last().map(|entry| entry.log_id.index).or(rpc.prev_log_id.map(|id| id.index));
+        let answer = self.call(RPCTypes::AppendEntries, &rpc, option.hard_ttl()).await;
+        if let Ok(response) = &answer {
+            let (acked, matched) = match response {
+                AppendEntriesResponse::Success => (sent_up_to, true),
+                AppendEntriesResponse::PartialSuccess(matching) => (matching.map(|id| id.index), true),
+                AppendEntriesResponse::Conflict | AppendEntriesResponse::HigherVote(_) => (None, false),
+            };
+            self.contacts.record_ack(self.target, acked, matched, wall_clock_ms());
+        }
+        answer
     }
 
     async fn install_snapshot(
@@ -207,6 +223,13 @@ impl RaftNetwork<TypeConfig> for PeerClient {
     fn backoff(&self) -> Backoff {
         Backoff::new(std::iter::repeat(self.unreachable_backoff))
     }
+}
+
+/// Milliseconds since the Unix epoch.
+fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// A plain message as an error, for openraft's error constructors.
@@ -247,7 +270,7 @@ mod tests {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             listener.local_addr().unwrap().port()
         };
-        let mut factory = NetworkFactory::new(1, settings());
+        let mut factory = NetworkFactory::new(1, settings(), Arc::default());
         let mut client = factory.new_client(2, &Node::new(format!("127.0.0.1:{port}"))).await;
         let error = client.vote(vote_request(), RPCOption::new(Duration::from_secs(5))).await.unwrap_err();
         assert!(matches!(error, RPCError::Unreachable(_)), "{error:?}");
@@ -255,7 +278,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_invalid_address_is_unreachable() {
-        let mut factory = NetworkFactory::new(1, settings());
+        let mut factory = NetworkFactory::new(1, settings(), Arc::default());
         let mut client = factory.new_client(2, &Node::new("not an address\n")).await;
         let error = client.vote(vote_request(), RPCOption::new(Duration::from_secs(1))).await.unwrap_err();
         assert!(matches!(error, RPCError::Unreachable(_)), "{error:?}");
@@ -263,7 +286,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_channel_per_peer_is_kept_until_its_address_changes() {
-        let mut factory = NetworkFactory::new(1, settings());
+        let mut factory = NetworkFactory::new(1, settings(), Arc::default());
         factory.new_client(2, &Node::new("127.0.0.1:1")).await;
         factory.new_client(2, &Node::new("127.0.0.1:1")).await;
         factory.new_client(3, &Node::new("127.0.0.1:2")).await;
@@ -281,6 +304,7 @@ mod tests {
             target_node: Node::new("127.0.0.1:1"),
             client: Err("unused".to_owned()),
             unreachable_backoff: Duration::from_millis(100),
+            contacts: Arc::default(),
         };
         let map = |status| {
             client.status_error::<openraft::error::Infallible>(RPCTypes::Vote, Duration::from_millis(50), status)

@@ -17,6 +17,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 
 use crate::config::RaftConfig;
+use crate::contacts::PeerContacts;
 use crate::db::RaftDb;
 use crate::error::Error;
 use crate::log_store::LogStore;
@@ -73,6 +74,8 @@ pub struct RaftNode {
     local_addr: SocketAddr,
     server: Mutex<Option<RunningServer>>,
     db_closed: Arc<std::sync::atomic::AtomicBool>,
+    /// When each peer last answered this node's replication requests.
+    contacts: Arc<PeerContacts>,
 }
 
 struct RunningServer {
@@ -128,8 +131,22 @@ impl RaftNode {
         .map_err(|e| Error::Fatal(format!("opening the raft storage panicked: {e}")))??;
         let db_closed = db.closed_flag();
         let log_store = LogStore::new(db);
-        let network = NetworkFactory::new(node_id, config.client_settings());
+        let contacts = Arc::new(PeerContacts::default());
+        let network = NetworkFactory::new(node_id, config.client_settings(), Arc::clone(&contacts));
         let raft = Raft::new(node_id, raft_config, network, log_store, state_machine_store).await?;
+        // The network client judges "caught up" against the leader's last log index; follow it. The
+        // task ends when Raft stops and drops its metrics sender.
+        let mut metrics = raft.metrics();
+        let followed = Arc::clone(&contacts);
+        tokio::spawn(async move {
+            loop {
+                let last_log_index = metrics.borrow_and_update().last_log_index;
+                followed.set_last_log_index(last_log_index);
+                if metrics.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
 
         let service = RaftServiceServer::new(RaftGrpcService::new(raft.clone()))
             .max_decoding_message_size(config.max_message_bytes)
@@ -143,8 +160,14 @@ impl RaftNode {
                     let _ = stopped.await;
                 }),
         );
-        let node =
-            RaftNode { node_id, raft, local_addr, server: Mutex::new(Some(RunningServer { stop, task })), db_closed };
+        let node = RaftNode {
+            node_id,
+            raft,
+            local_addr,
+            server: Mutex::new(Some(RunningServer { stop, task })),
+            db_closed,
+            contacts,
+        };
         if let Err(e) = node.initialize(&voters).await {
             // Best effort: the initialization error is the one to report.
             let _ = node.shutdown().await;
@@ -252,6 +275,8 @@ impl RaftNode {
                 node_id: id,
                 address: membership.get_node(&id).map(|node| node.addr.clone()).unwrap_or_default(),
                 matched_index: matched(&id),
+                last_ack_ms: self.contacts.get(id).last_ack_ms,
+                last_caught_up_ms: self.contacts.get(id).last_caught_up_ms,
             })
             .collect();
         Ok(QuorumStatus {

@@ -68,4 +68,8 @@ pub struct VoterStatus {
     /// On the leader: the last index known to be in this voter's log (`None` elsewhere, or before
     /// the leader has heard from it).
     pub matched_index: Option<u64>,
+    /// On the leader: when this voter last answered a replication request (wall-clock ms).
+    pub last_ack_ms: Option<i64>,
+    /// On the leader: when this voter last acknowledged the leader's whole log (wall-clock ms).
+    pub last_caught_up_ms: Option<i64>,
 }

@@ -442,6 +442,10 @@ fn handle_frame(node: i32, frame: Bytes, state: &Mutex<ClusterState>) -> Reply {
                 ..Default::default()
             })
         }
+        // No reassignment is ever in progress here (topics --describe asks, as Kafka's tool does).
+        RequestBody::ListPartitionReassignments(_) => {
+            ResponseBody::ListPartitionReassignments(ListPartitionReassignmentsResponse::default())
+        }
         other => panic!("the test broker does not serve {:?}", other.api_key()),
     };
     Reply::Frame(encode_response(correlation_id, version, &body).unwrap().to_bytes())

@@ -5,6 +5,7 @@ are reserved first: three sockets bound on port 0 at once, then closed just befo
 listeners use port 0 and each node's port is read from its log, as for a single node.
 """
 
+import re
 import signal
 import socket
 
@@ -30,19 +31,32 @@ def reserve_ports(count: int):
             s.close()
 
 
-class ClusterNode(Node):
-    """One member of a three-node cluster: a combined broker+controller with a fixed controller port."""
+COMBINED = "broker,controller"
+CONTROLLER_STARTED_RE = re.compile(r"quorum controller started")
 
-    def __init__(self, workdir, node_id: int, controller_port: int, voters: str, extra_config: str = ""):
+
+class ClusterNode(Node):
+    """One member of a cluster: by default a combined broker+controller with a fixed controller port; with
+    `roles` "controller" a dedicated controller (no Kafka listener), with "broker" a broker-only node (no
+    controller listener: it reaches the voters on theirs)."""
+
+    def __init__(self, workdir, node_id: int, controller_port, voters: str, extra_config: str = "",
+                 roles: str = COMBINED):
         workdir.mkdir(parents=True, exist_ok=True)
         self.node_id = node_id
+        self.roles = roles
         self.workdir = workdir
         self.data = workdir / "data"
         self.config = workdir / "server.properties"
+        listeners = {
+            COMBINED: f"PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:{controller_port}",
+            "controller": f"CONTROLLER://127.0.0.1:{controller_port}",
+            "broker": "PLAINTEXT://127.0.0.1:0",
+        }[roles]
         self.config.write_text(
             f"node.id={node_id}\n"
-            "process.roles=broker,controller\n"
-            f"listeners=PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:{controller_port}\n"
+            f"process.roles={roles}\n"
+            f"listeners={listeners}\n"
             "controller.listener.names=CONTROLLER\n"
             f"controller.quorum.voters={voters}\n"
             "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\n"
@@ -62,6 +76,22 @@ class ClusterNode(Node):
         self.port = None
         self.starts = 0
 
+    @property
+    def is_broker(self) -> bool:
+        return "broker" in self.roles
+
+    def wait_serving(self, timeout_s: float = CLUSTER_TIMEOUT_S):
+        if self.is_broker:
+            return super().wait_serving(timeout_s)
+
+        def started():
+            if self.process.poll() is not None:
+                raise AssertionError(f"flotilla server exited with {self.process.returncode}:\n{self.log_text()}")
+            return CONTROLLER_STARTED_RE.search(self.log_text())
+
+        wait_for(started, timeout_s, f"controller {self.node_id} to start")
+        return self
+
     def pause(self):
         self.process.send_signal(signal.SIGSTOP)
 
@@ -70,12 +100,17 @@ class ClusterNode(Node):
 
 
 class Cluster:
-    def __init__(self, workdir, extra_config: str = ""):
-        ports = reserve_ports(3)
-        self.voters = ",".join(f"{i + 1}@127.0.0.1:{port}" for i, port in enumerate(ports))
+    def __init__(self, workdir, extra_config: str = "", roles=None):
+        """`roles`: {node_id: roles} with ids 1..n; by default three combined nodes. Every node with the
+        controller role is a voter."""
+        roles = roles or {1: COMBINED, 2: COMBINED, 3: COMBINED}
+        assert sorted(roles) == list(range(1, len(roles) + 1)), "node ids are 1..n"
+        voter_ids = [i for i in sorted(roles) if "controller" in roles[i]]
+        ports = dict(zip(voter_ids, reserve_ports(len(voter_ids))))
+        self.voters = ",".join(f"{i}@127.0.0.1:{port}" for i, port in ports.items())
         self.nodes = [
-            ClusterNode(workdir / f"node-{i + 1}", i + 1, port, self.voters, extra_config)
-            for i, port in enumerate(ports)
+            ClusterNode(workdir / f"node-{i}", i, ports.get(i), self.voters, extra_config, roles[i])
+            for i in sorted(roles)
         ]
 
     def start(self):
@@ -90,6 +125,10 @@ class Cluster:
 
     def running(self):
         return [n for n in self.nodes if n.alive()]
+
+    def brokers(self):
+        """The running nodes with the broker role: those that answer Kafka clients."""
+        return [n for n in self.running() if n.is_broker]
 
     @property
     def bootstrap(self) -> str:
@@ -112,7 +151,7 @@ class Cluster:
     def wait_agreement(self, topic: str, partitions: int, rule, what: str, nodes=None, timeout_s=CLUSTER_TIMEOUT_S):
         """Until every given (default: running, unpaused) broker reports the same leader and ISR for every
         partition and `rule(leader, isr)` holds for each; returns that view."""
-        nodes = nodes or self.running()
+        nodes = nodes or self.brokers()
         last = {}
 
         def agreed():

@@ -7,6 +7,8 @@
 //!   from their 4-byte prefix before a byte of the body is read; requests are handled one at a time and
 //!   answered in order, as Kafka mutes a connection while it handles a request, so pipelined produce
 //!   requests keep their order. An idle connection holds only its socket and a small read buffer.
+//! - [`grpc_handoff`]: node-to-node gRPC on a Kafka listener, told apart from Kafka by its first bytes,
+//!   so brokers without a controller listener can be replicated from.
 //! - [`handlers`]: one file per Kafka API with the versions it serves; [`handlers::SUPPORTED_APIS`] is the
 //!   registry from which ApiVersions is answered, so what is advertised is what is implemented. Typed
 //!   errors become Kafka error codes here and nowhere else.
@@ -30,6 +32,7 @@
 
 pub mod broker;
 pub mod connection;
+pub mod grpc_handoff;
 pub mod handlers;
 pub mod metrics;
 pub mod node;
@@ -40,4 +43,4 @@ pub mod server;
 pub use broker::{Broker, BrokerLimits};
 pub use connection::{ConnectionLimits, RequestContext, RequestHandler};
 pub use node::{run_node, run_node_with, NodeError, NodeOptions};
-pub use server::{serve, ConnectionBudget};
+pub use server::{serve, serve_with_grpc, ConnectionBudget};

@@ -27,8 +27,11 @@
 //! its checkpoints, producer snapshots and clean-shutdown marker ([`Partitions::shutdown`]), and the
 //! controller stops.
 //!
-//! A broker-only node (no controller role) needs the committed metadata streamed from the controller
-//! quorum, which the controller service does not offer yet; it is refused with [`NodeError::Unsupported`].
+//! A broker-only node (`process.roles=broker`) skips step 2: it follows the committed metadata from any
+//! voter (`WatchMetadata`, [`MetadataFollower`]) and sends registration, heartbeats and admin requests to
+//! the active controller over gRPC. It has no controller listener, so its replication service is
+//! reached on its Kafka listeners, which hand HTTP/2 connections to gRPC ([`crate::grpc_handoff`]).
+//! A controller-only node (`process.roles=controller`) runs step 2 and waits for `shutdown`.
 
 pub mod meta_properties;
 
@@ -43,7 +46,7 @@ use flotilla_config::ServerConfig;
 use flotilla_controller::operations::{BrokerHeartbeatRequest, BrokerRegistrationRequest};
 use flotilla_controller::{
     random_cluster_id, CombinedController, ControllerClient, ControllerClientExt, ControllerError, ControllerOptions,
-    QuorumController, RemoteController, RemoteControllerOptions, StartError,
+    MetadataFollower, QuorumController, RemoteController, RemoteControllerOptions, StartError,
 };
 use flotilla_metadata::{BrokerEpoch, Endpoint, MetadataImage, SecurityProtocol};
 use flotilla_model::NodeId;
@@ -55,13 +58,14 @@ use tracing::{debug, error, info, warn};
 
 use crate::broker::{Broker, BrokerLimits};
 use crate::connection::ConnectionLimits;
+use crate::grpc_handoff::GrpcHandoff;
 use crate::metrics::http::{serve_metrics, SnapshotSource};
 use crate::metrics::Snapshot;
 use crate::partition::log_config::log_config;
 use crate::partition::{wall_clock_ms, Partitions};
 use crate::replication::isr::run_isr_upkeep;
 use crate::replication::{FetcherSettings, ReplicaFetchLeader, ReplicaFetchers};
-use crate::server::{serve, ConnectionBudget};
+use crate::server::{serve_with_grpc, ConnectionBudget};
 pub use meta_properties::{MetaProperties, MetaPropertiesError};
 
 /// How often offsets checkpoints are written (Kafka's `log.flush.offset.checkpoint.interval.ms`).
@@ -123,11 +127,6 @@ pub async fn run_node(config: Arc<ServerConfig>, shutdown: impl Future<Output = 
 /// [`run_node`] with pre-bound listeners and broker limits.
 pub async fn run_node_with(mut options: NodeOptions, shutdown: impl Future<Output = ()>) -> Result<(), NodeError> {
     let config = Arc::clone(&options.config);
-    if !config.is_controller() {
-        return Err(NodeError::Unsupported(
-            "a broker-only node (process.roles=broker) is not supported yet: run broker,controller nodes".into(),
-        ));
-    }
     let node_id = config.node_id;
 
     // 1. Directories.
@@ -143,6 +142,10 @@ pub async fn run_node_with(mut options: NodeOptions, shutdown: impl Future<Outpu
         .await??
     };
     info!(%node_id, %cluster_id, "log directories checked");
+
+    if !config.is_controller() {
+        return run_broker_only(options, &config, &cluster_id, shutdown).await;
+    }
 
     // 2. Controller.
     let controller_listener_name = config
@@ -173,7 +176,8 @@ pub async fn run_node_with(mut options: NodeOptions, shutdown: impl Future<Outpu
 
     let result = if config.is_broker() {
         let replication = Replication { leader: replication, addresses: voters };
-        run_broker(options, &config, &cluster_id, &controller, client, replication, shutdown).await
+        let metadata = Metadata { images: controller.subscribe(), controller: Some(Arc::clone(&controller)) };
+        run_broker(options, &config, &cluster_id, metadata, client, replication, shutdown).await
     } else {
         shutdown.await;
         Ok(())
@@ -187,6 +191,33 @@ async fn stop_controller(controller: &QuorumController) {
     if let Err(e) = controller.shutdown().await {
         warn!(error = %e, "controller shutdown");
     }
+}
+
+/// A broker-only node (`process.roles=broker`): no raft log of its own; it follows the committed
+/// metadata from the voters ([`MetadataFollower`]) and sends its requests to the active controller.
+async fn run_broker_only(
+    options: NodeOptions,
+    config: &Arc<ServerConfig>,
+    cluster_id: &str,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), NodeError> {
+    let voters: BTreeMap<NodeId, String> =
+        config.controller_quorum_voters.iter().map(|v| (v.node_id, v.address.to_string())).collect();
+    let remote = RemoteController::new(RemoteControllerOptions::new(voters.clone()))?;
+    let follower = MetadataFollower::start(remote.clone());
+    let metadata = Metadata { images: follower.subscribe(), controller: None };
+    let replication = Replication { leader: ReplicaFetchLeader::new(), addresses: voters };
+    let result = run_broker(options, config, cluster_id, metadata, Arc::new(remote), replication, shutdown).await;
+    drop(follower);
+    info!(node_id = %config.node_id, "node stopped");
+    result
+}
+
+/// Where a broker's metadata comes from: its own quorum controller (a combined node), or the voters'
+/// committed images (a broker-only node).
+struct Metadata {
+    images: watch::Receiver<MetadataImage>,
+    controller: Option<Arc<QuorumController>>,
 }
 
 /// A voter entry for this node on port 0 (a test or a one-node dev setup letting the kernel pick the
@@ -226,7 +257,7 @@ async fn run_broker(
     mut options: NodeOptions,
     config: &Arc<ServerConfig>,
     cluster_id: &str,
-    controller: &Arc<QuorumController>,
+    metadata: Metadata,
     client: Arc<dyn ControllerClient>,
     replication: Replication,
     shutdown: impl Future<Output = ()>,
@@ -272,13 +303,31 @@ async fn run_broker(
         tasks.spawn(serve_metrics(
             listener,
             Arc::clone(partitions.metrics()),
-            metrics_snapshot(Arc::clone(&partitions), Arc::clone(controller)),
+            metrics_snapshot(Arc::clone(&partitions), metadata.controller.clone(), metadata.images.clone()),
             async move {
                 let _ = stop.wait_for(|s| *s).await;
             },
         ));
     }
     replication.leader.serve(Arc::clone(&partitions));
+    // Followers reach this broker's replication service on its Kafka listeners too: the only way in for
+    // a broker-only node, which has no controller listener (see `grpc_handoff`).
+    let (grpc_handoff, grpc_connections) = GrpcHandoff::new();
+    {
+        let mut stop = stop_rx.clone();
+        let service = replication.leader.clone().into_service();
+        tasks.spawn(async move {
+            let served = tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming_shutdown(grpc_connections, async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await;
+            if let Err(e) = served {
+                error!(error = %e, "the replication service on the Kafka listeners failed");
+            }
+        });
+    }
     let fetchers = Arc::new(ReplicaFetchers::new(
         Arc::clone(&partitions),
         replication.addresses,
@@ -289,7 +338,7 @@ async fn run_broker(
     tasks.spawn(follow_image(
         Arc::clone(&partitions),
         Arc::clone(&fetchers),
-        controller.subscribe(),
+        metadata.images.clone(),
         caught_up_rx,
         stop_rx.clone(),
     ));
@@ -317,7 +366,7 @@ async fn run_broker(
         Arc::clone(&client),
         registration,
         Heartbeats { interval: heartbeat_interval, timeout: heartbeat_timeout },
-        controller.subscribe(),
+        metadata.images.clone(),
         Readiness { caught_up: caught_up_tx, unfenced: unfenced_tx },
         Arc::clone(&broker_epoch),
         leave_rx,
@@ -349,9 +398,16 @@ async fn run_broker(
         }
         let mut stop = stop_rx.clone();
         let handler = Arc::new(broker.for_listener(&name));
-        servers.spawn(serve(listener, handler, limits, budget.clone(), async move {
-            let _ = stop.wait_for(|s| *s).await;
-        }));
+        servers.spawn(serve_with_grpc(
+            listener,
+            handler,
+            limits,
+            budget.clone(),
+            Some(grpc_handoff.clone()),
+            async move {
+                let _ = stop.wait_for(|s| *s).await;
+            },
+        ));
     }
 
     // 6. Upkeep.
@@ -404,14 +460,23 @@ async fn run_broker(
 
 /// What the metrics' gauges are set from at each scrape: the broker's applied image and the
 /// controller quorum's committed offset and leadership as this node sees them.
-fn metrics_snapshot(partitions: Arc<Partitions>, controller: Arc<QuorumController>) -> SnapshotSource {
+fn metrics_snapshot(
+    partitions: Arc<Partitions>,
+    controller: Option<Arc<QuorumController>>,
+    images: watch::Receiver<MetadataImage>,
+) -> SnapshotSource {
     Arc::new(move || {
         let partitions = Arc::clone(&partitions);
-        let controller = Arc::clone(&controller);
+        let controller = controller.clone();
+        // Without a controller of its own, the newest image received is the newest known committed.
+        let received = images.borrow().position().offset;
         Box::pin(async move {
-            let committed = controller.committed_offset().await;
+            let (committed, is_active_controller) = match &controller {
+                Some(controller) => (controller.committed_offset().await, controller.is_leader()),
+                None => (Some(received), false),
+            };
             Snapshot {
-                gauges: partitions.gauges(controller.is_leader()),
+                gauges: partitions.gauges(is_active_controller),
                 metadata_last_applied_offset: i64::try_from(partitions.image().position().offset).unwrap_or(i64::MAX),
                 metadata_last_committed_offset: committed.map_or(-1, |i| i64::try_from(i).unwrap_or(i64::MAX)),
             }

@@ -7,9 +7,10 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::connection::{self, ConnectionLimits, RequestHandler};
+use crate::grpc_handoff::{is_grpc, GrpcHandoff};
 
 /// How long the accept loop pauses after a failed accept (typically EMFILE), so it does not spin.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
@@ -42,6 +43,20 @@ pub async fn serve<H: RequestHandler>(
     budget: ConnectionBudget,
     shutdown: impl Future<Output = ()>,
 ) {
+    serve_with_grpc(listener, handler, limits, budget, None, shutdown).await;
+}
+
+/// [`serve`], handing the connections that open with HTTP/2 to `grpc` (node-to-node traffic on a
+/// Kafka listener, see [`crate::grpc_handoff`]). A handed-over connection leaves the budget: the gRPC
+/// server bounds its own streams.
+pub async fn serve_with_grpc<H: RequestHandler>(
+    listener: TcpListener,
+    handler: Arc<H>,
+    limits: ConnectionLimits,
+    budget: ConnectionBudget,
+    grpc: Option<GrpcHandoff>,
+    shutdown: impl Future<Output = ()>,
+) {
     let permits = budget.0;
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut connections = JoinSet::new();
@@ -67,7 +82,23 @@ pub async fn serve<H: RequestHandler>(
                 }
                 let handler = handler.clone();
                 let stop = stop_rx.clone();
+                let grpc = grpc.clone();
                 connections.spawn(async move {
+                    if let Some(grpc) = grpc {
+                        match is_grpc(&stream, limits.idle_timeout).await {
+                            Ok(true) => {
+                                if !grpc.hand_over(stream).await {
+                                    debug!(%peer, "a gRPC connection arrived after the gRPC server stopped");
+                                }
+                                return;
+                            }
+                            Ok(false) => {}
+                            Err(e) => {
+                                debug!(%peer, error = %e, "connection closed before its first request");
+                                return;
+                            }
+                        }
+                    }
                     let result = connection::run(stream, peer, handler, limits, stop).await;
                     connection::log_end(peer, &result);
                     drop(permit);

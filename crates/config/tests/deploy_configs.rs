@@ -36,3 +36,24 @@ fn the_local_three_node_configs_form_one_cluster() {
     ports.dedup();
     assert_eq!(ports.len(), 6, "every listener has its own port");
 }
+
+#[test]
+fn the_local_broker_only_node_joins_that_cluster() {
+    let text = include_str!("../../../deploy/local/broker-4.properties");
+    let loaded = ServerConfig::load(Some(text), std::iter::empty::<(&str, &str)>()).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let broker = &loaded.config;
+    let node_1 = ServerConfig::load(Some(LOCAL[0]), std::iter::empty::<(&str, &str)>()).unwrap().config;
+    assert!(broker.is_broker() && !broker.is_controller());
+    assert_eq!(broker.node_id.get(), 4);
+    assert_eq!(broker.cluster_id, node_1.cluster_id);
+    assert_eq!(broker.controller_quorum_voters, node_1.controller_quorum_voters);
+    let taken: Vec<u16> = LOCAL
+        .iter()
+        .map(|text| ServerConfig::load(Some(text), std::iter::empty::<(&str, &str)>()).unwrap().config)
+        .flat_map(|c| c.listeners.into_iter().map(|l| l.port).chain(c.prometheus_listener.map(|p| p.port)))
+        .collect();
+    for port in broker.listeners.iter().map(|l| l.port).chain(broker.prometheus_listener.as_ref().map(|p| p.port)) {
+        assert!(!taken.contains(&port), "port {port} is already used by a node of the cluster");
+    }
+}

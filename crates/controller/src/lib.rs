@@ -42,6 +42,7 @@
 //! | `client.rs` | [`ControllerClient`], [`ControllerClientExt`], [`CombinedController`] |
 //! | `service.rs` | the gRPC server: [`controller_grpc_service`], [`ControllerServer`] |
 //! | `remote.rs` | [`RemoteController`]: the gRPC client that finds the active controller |
+//! | `metadata_follower.rs` | [`MetadataFollower`]: a broker-only node's image, followed from any voter with `WatchMetadata` |
 //! | `error.rs` | [`ControllerError`], [`ApiError`], [`StartError`] |
 //! | `codec.rs`, `wire.rs` | postcard, and how model ids are written |
 //! | `../../proto/controller.proto` | `ControllerService`, compiled by `build.rs` with protox |
@@ -67,6 +68,7 @@ mod controller;
 mod error;
 mod handle;
 mod image_records;
+mod metadata_follower;
 pub mod operations;
 mod options;
 mod quorum;
@@ -90,6 +92,7 @@ pub use config_policy::ServerConfigPolicy;
 pub use error::{ApiError, ControllerError, StartError};
 pub use handle::ControllerHandle;
 pub use image_records::image_to_batches;
+pub use metadata_follower::MetadataFollower;
 pub use options::{ControllerOptions, SharedConfigPolicy};
 pub use quorum_controller::QuorumController;
 pub use remote::{RemoteController, RemoteControllerOptions};

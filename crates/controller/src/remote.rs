@@ -36,7 +36,7 @@ use crate::proto::controller_service_client::ControllerServiceClient;
 use crate::proto::{ControllerReply, ControllerRequest};
 use crate::service::MAX_MESSAGE_BYTES;
 
-type Client = ControllerServiceClient<Channel>;
+pub(crate) type Client = ControllerServiceClient<Channel>;
 
 /// Where the controllers are and how long to try them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +129,25 @@ impl RemoteController {
     fn move_on(&self) {
         self.note_leader(None);
         self.inner.next.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The controller to ask next and a client for it (any voter will do: the leader hint first).
+    pub(crate) fn next_client(&self) -> (NodeId, Result<Client, ControllerError>) {
+        let target = self.target();
+        let client = self
+            .inner
+            .clients
+            .get(&target)
+            .cloned()
+            .ok_or_else(|| ControllerError::Unreachable(format!("controller {target} is not configured")));
+        (target, client)
+    }
+
+    /// After a failed exchange with the controller [`RemoteController::next_client`] gave: the next
+    /// one, after the retry backoff.
+    pub(crate) async fn move_on_after_failure(&self) {
+        self.move_on();
+        tokio::time::sleep(self.inner.retry_backoff).await;
     }
 
     async fn send(

@@ -10,11 +10,13 @@ use std::net::SocketAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use flotilla_metadata::MetadataImage;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic::{Request, Response, Status};
@@ -22,6 +24,7 @@ use tonic::{Request, Response, Status};
 use crate::codec::{decode, encode};
 use crate::error::ControllerError;
 use crate::handle::ControllerHandle;
+use crate::image_records::image_to_batches;
 use crate::operations::{Operation, OperationReply};
 use crate::proto::controller_reply;
 use crate::proto::controller_service_server::{ControllerService, ControllerServiceServer};
@@ -78,6 +81,15 @@ macro_rules! rpcs {
     ($($method:ident => $variant:ident,)*) => {
         #[tonic::async_trait]
         impl ControllerService for ControllerGrpcService {
+            type WatchMetadataStream = ReceiverStream<Result<ControllerReply, Status>>;
+
+            async fn watch_metadata(
+                &self,
+                _request: Request<ControllerRequest>,
+            ) -> Result<Response<Self::WatchMetadataStream>, Status> {
+                Ok(Response::new(watch_metadata(self.controller.subscribe())))
+            }
+
             $(
                 async fn $method(
                     &self,
@@ -107,6 +119,35 @@ rpcs! {
     incremental_alter_configs => IncrementalAlterConfigs,
     allocate_producer_ids => AllocateProducerIds,
     describe_quorum => DescribeQuorum,
+}
+
+/// Sends the image in `images` as records now and after every change, until the receiver goes away.
+/// One update waits at a time: a slow follower skips to the newest image instead of queueing them.
+fn watch_metadata(mut images: watch::Receiver<MetadataImage>) -> ReceiverStream<Result<ControllerReply, Status>> {
+    let (updates, stream) = mpsc::channel(1);
+    tokio::spawn(async move {
+        loop {
+            let image = images.borrow_and_update().clone();
+            let update = match encode(&image_to_batches(&image), "metadata image") {
+                Ok(bytes) if bytes.len() <= MAX_MESSAGE_BYTES => {
+                    Ok(ControllerReply { result: Some(controller_reply::Result::Ok(bytes)) })
+                }
+                Ok(bytes) => Err(Status::resource_exhausted(format!(
+                    "the metadata image takes {} bytes, more than the {MAX_MESSAGE_BYTES} a message may hold",
+                    bytes.len()
+                ))),
+                Err(e) => Err(Status::internal(e.to_string())),
+            };
+            let failed = update.is_err();
+            if updates.send(update).await.is_err() || failed {
+                return;
+            }
+            if images.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+    ReceiverStream::new(stream)
 }
 
 /// `ControllerService` on a listener of its own.

@@ -88,7 +88,8 @@ impl Default for FetcherSettings {
 struct Shared {
     local_node: NodeId,
     partitions: Arc<Partitions>,
-    /// Node id → `host:port` of its controller listener, where its replication service is.
+    /// Voter id → `host:port` of its controller listener, where its replication service is; other
+    /// brokers are found through their registration ([`replication_address`]).
     addresses: BTreeMap<NodeId, String>,
     settings: FetcherSettings,
     stop: watch::Receiver<bool>,
@@ -265,11 +266,29 @@ async fn backoff(shared: &Shared, wake: &Notify, stop: &mut watch::Receiver<bool
     }
 }
 
+/// Where `leader`'s replication service is: its controller listener if it is a voter (every broker
+/// of a combined cluster; the listeners voters reach each other on), else the endpoint it registered
+/// for the inter-broker listener, where a Kafka listener hands gRPC over.
+fn replication_address(leader: NodeId, shared: &Shared) -> Result<String, String> {
+    if let Some(address) = shared.addresses.get(&leader) {
+        return Ok(address.clone());
+    }
+    let listener = shared.partitions.server_config().inter_broker_listener_name.as_str().to_string();
+    let image = shared.partitions.image();
+    let endpoint = image
+        .brokers()
+        .get(leader)
+        .and_then(|broker| broker.endpoint(&listener))
+        .ok_or_else(|| format!("broker {leader} is not a voter and registered no {listener} endpoint"))?;
+    Ok(if endpoint.host.contains(':') {
+        format!("[{}]:{}", endpoint.host, endpoint.port)
+    } else {
+        format!("{}:{}", endpoint.host, endpoint.port)
+    })
+}
+
 async fn open_session(leader: NodeId, shared: &Shared) -> Result<Session, String> {
-    let address = shared
-        .addresses
-        .get(&leader)
-        .ok_or_else(|| format!("broker {leader} has no controller listener address in controller.quorum.voters"))?;
+    let address = &replication_address(leader, shared)?;
     let endpoint = Endpoint::from_shared(format!("http://{address}"))
         .map_err(|e| format!("bad address {address}: {e}"))?
         .connect_timeout(shared.settings.request_timeout)

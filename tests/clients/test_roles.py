@@ -53,6 +53,14 @@ def test_controller_only_voters_and_broker_only_nodes(tmp_path, topic_name):
         status = {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in quorum.stdout.splitlines())}
         assert status["CurrentVoters"] == "[1,2,3]", quorum.stdout
         assert int(status["LeaderId"]) in (1, 2, 3), quorum.stdout
+        # The broker-only nodes follow the metadata as observers, each with the offset it last reported.
+        assert status["CurrentObservers"] == "[4,5,6]", quorum.stdout
+        replication = subprocess.run([flotilla_bin(), "metadata-quorum", "--bootstrap-server", cluster.bootstrap,
+                                      "describe", "--replication"], capture_output=True, text=True, timeout=60)
+        rows = [line.split("\t") for line in replication.stdout.splitlines()[1:]]
+        observers = {int(r[0]): r for r in rows if r[5] == "Observer"}
+        assert sorted(observers) == [4, 5, 6], replication.stdout
+        assert all(int(r[1]) > 0 and int(r[3]) > 0 for r in observers.values()), replication.stdout
 
         # A broker-only leader dies: leadership moves within the ISR and acks=all writes go on.
         victim = cluster.node(view[0][0])

@@ -39,6 +39,8 @@ pub mod node;
 pub mod partition;
 pub mod replication;
 pub mod server;
+#[cfg(test)]
+mod test_fixtures;
 
 pub use broker::{Broker, BrokerLimits};
 pub use connection::{ConnectionLimits, RequestContext, RequestHandler};

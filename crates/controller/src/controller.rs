@@ -20,6 +20,7 @@
 //! preferred replica where that replica is an active ISR member (as KRaft's controller does, without
 //! `leader.imbalance.per.broker.percentage`).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +31,7 @@ use flotilla_metadata::controller::topics::{self, TopicDefaults};
 use flotilla_metadata::controller::{configs, producer_ids, reassignment};
 use flotilla_metadata::{MetadataImage, MetadataRecord};
 use flotilla_model::NodeId;
-use flotilla_raft::{kafka_node_id, RaftNode, Role};
+use flotilla_raft::{kafka_node_id, node_id_from_kafka, RaftNode, Role};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{timeout, MissedTickBehavior};
 
@@ -40,6 +41,7 @@ use crate::operations::{
     BrokerHeartbeatReply, BrokerRegistrationReply, DescribeQuorumRequest, Operation, OperationReply, ProducerIdBlock,
 };
 use crate::options::{ControllerOptions, SharedConfigPolicy};
+use crate::quorum::ObserverProgress;
 use crate::session::SessionTracker;
 use crate::state_machine::{ApplyOutcome, MetadataCommand};
 
@@ -63,6 +65,9 @@ pub(crate) struct ControllerTask {
     config_policy: SharedConfigPolicy,
     random: SeededRandom,
     sessions: SessionTracker,
+    /// Each broker's last heartbeat: the metadata offset it reported and when (wall-clock ms), for the
+    /// observers DescribeQuorum lists. Kept while this node is the active controller.
+    metadata_progress: BTreeMap<NodeId, (i64, i64)>,
     /// `leader.imbalance.check.interval.seconds` when `auto.leader.rebalance.enable` is on.
     leader_rebalance_interval: Option<Duration>,
     /// When this active controller last balanced leaders (or took over).
@@ -92,6 +97,7 @@ impl ControllerTask {
             config_policy: Arc::clone(&options.config_policy),
             random: SeededRandom::new(seed),
             sessions: SessionTracker::new(options.broker_session_timeout_ms),
+            metadata_progress: BTreeMap::new(),
             leader_rebalance_interval: options.leader_rebalance_interval_ms.map(Duration::from_millis),
             last_rebalance: tokio::time::Instant::now(),
             active_term: None,
@@ -317,6 +323,8 @@ impl ControllerTask {
                 let reply = decision.response.map_err(|e| ControllerError::Rejected(e.into()))?;
                 // The heartbeat came from the registered incarnation: its session goes on.
                 self.sessions.touch(request.broker_id);
+                self.metadata_progress
+                    .insert(request.broker_id, (request.current_metadata_offset, crate::quorum::wall_clock_ms()));
                 self.commit(term, decision.records).await?;
                 Ok(OperationReply::BrokerHeartbeat(BrokerHeartbeatReply {
                     is_caught_up: reply.is_caught_up,
@@ -408,7 +416,19 @@ impl ControllerTask {
             }
             Operation::DescribeQuorum(DescribeQuorumRequest) => {
                 let status = self.raft.metrics().await.map_err(ControllerError::internal)?;
-                Ok(OperationReply::DescribeQuorum(crate::quorum::describe(&status, crate::quorum::wall_clock_ms())))
+                // Observers: the registered brokers that are not voters (broker-only nodes).
+                self.metadata_progress.retain(|id, _| image.brokers().get(*id).is_some());
+                let observers: Vec<ObserverProgress> = image
+                    .brokers()
+                    .iter()
+                    .filter(|b| !status.voters.iter().any(|v| Some(v.node_id) == node_id_from_kafka(b.id.get())))
+                    .map(|b| {
+                        let (offset, at_ms) = self.metadata_progress.get(&b.id).copied().unwrap_or((-1, -1));
+                        ObserverProgress { node_id: b.id.get(), metadata_offset: offset, last_heartbeat_ms: at_ms }
+                    })
+                    .collect();
+                let now_ms = crate::quorum::wall_clock_ms();
+                Ok(OperationReply::DescribeQuorum(crate::quorum::describe(&status, &observers, now_ms)))
             }
         }
     }

@@ -349,6 +349,8 @@ pub struct QuorumDescription {
     /// The offset after the last committed entry.
     pub high_watermark: i64,
     pub voters: Vec<VoterProgress>,
+    /// Brokers that follow the metadata without voting (broker-only nodes).
+    pub observers: Vec<VoterProgress>,
 }
 
 /// One voter's replication of the metadata log, as the leader tracks it.

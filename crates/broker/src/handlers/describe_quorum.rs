@@ -3,7 +3,7 @@
 //! Kafka broker forwards DescribeQuorum). Only `__cluster_metadata` partition 0 exists; another
 //! partition is UNKNOWN_TOPIC_OR_PARTITION. v2 adds each voter's controller endpoint.
 
-use flotilla_controller::operations::DescribeQuorumRequest as QuorumQuery;
+use flotilla_controller::operations::{DescribeQuorumRequest as QuorumQuery, VoterProgress};
 use flotilla_controller::ControllerClientExt;
 use flotilla_model::ErrorCode;
 use flotilla_protocol::messages::describe_quorum_response::{Listener, Node, PartitionData, ReplicaState, TopicData};
@@ -37,17 +37,20 @@ pub async fn handle(broker: &Broker, _ctx: &RequestContext, request: DescribeQuo
             return failed(code, &message);
         }
     };
-    let voters = description
-        .voters
-        .iter()
-        .map(|v| ReplicaState {
-            replica_id: v.node_id,
-            log_end_offset: v.log_end_offset,
-            last_fetch_timestamp: v.last_fetch_timestamp_ms,
-            last_caught_up_timestamp: v.last_caught_up_timestamp_ms,
-            ..Default::default()
-        })
-        .collect();
+    let states = |replicas: &[VoterProgress]| -> Vec<ReplicaState> {
+        replicas
+            .iter()
+            .map(|v| ReplicaState {
+                replica_id: v.node_id,
+                log_end_offset: v.log_end_offset,
+                last_fetch_timestamp: v.last_fetch_timestamp_ms,
+                last_caught_up_timestamp: v.last_caught_up_timestamp_ms,
+                ..Default::default()
+            })
+            .collect()
+    };
+    let voters = states(&description.voters);
+    let observers = states(&description.observers);
     let config = broker.config();
     let listener = config.controller_listener_names.first().map(|n| n.as_str().to_string()).unwrap_or_default();
     let nodes = config
@@ -73,7 +76,7 @@ pub async fn handle(broker: &Broker, _ctx: &RequestContext, request: DescribeQuo
                 leader_epoch: description.leader_epoch,
                 high_watermark: description.high_watermark,
                 current_voters: voters,
-                observers: Vec::new(),
+                observers,
                 ..Default::default()
             }],
             ..Default::default()

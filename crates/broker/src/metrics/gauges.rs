@@ -74,45 +74,19 @@ pub fn gauges(
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use flotilla_metadata::{
-        BrokerEpoch, LogPosition, MetadataBatch, MetadataDelta, MetadataRecord, PartitionRecord, RegisterBrokerRecord,
-        TopicRecord, UnfenceBrokerRecord,
-    };
-    use flotilla_model::{LeaderEpoch, PartitionEpoch, PartitionIndex, TopicId, TopicName};
+    use flotilla_metadata::{BrokerEpoch, MetadataRecord, RegisterBrokerRecord, UnfenceBrokerRecord};
+    use flotilla_model::TopicId;
 
     use super::*;
+    use crate::test_fixtures::{apply, topic_records};
 
     fn n(id: i32) -> NodeId {
         NodeId::new(id)
     }
 
-    fn apply(image: &MetadataImage, records: Vec<MetadataRecord>) -> MetadataImage {
-        let mut delta = MetadataDelta::new(image);
-        let position = LogPosition::new(image.position().offset + 1, 1);
-        delta.apply_batch(&MetadataBatch { position, records }).unwrap();
-        delta.finish()
-    }
-
     /// A topic whose partitions are (replicas, isr, leader); leader -1 is offline.
     fn topic(name: &str, id: u128, partitions: &[(&[i32], &[i32], i32)]) -> Vec<MetadataRecord> {
-        let topic_id = TopicId::new(flotilla_protocol::Uuid::from_u128(id));
-        let mut records = vec![MetadataRecord::Topic(TopicRecord { name: TopicName::new(name).unwrap(), topic_id })];
-        for (index, (replicas, isr, leader)) in partitions.iter().enumerate() {
-            records.push(MetadataRecord::Partition(PartitionRecord {
-                topic_id,
-                partition: PartitionIndex::new(index as i32),
-                replicas: replicas.iter().copied().map(n).collect(),
-                isr: isr.iter().copied().map(n).collect(),
-                adding_replicas: vec![],
-                removing_replicas: vec![],
-                leader: n(*leader),
-                leader_epoch: LeaderEpoch::new(0),
-                partition_epoch: PartitionEpoch::new(0),
-                eligible_leader_replicas: None,
-                last_known_elr: None,
-            }));
-        }
-        records
+        topic_records(name, TopicId::new(uuid::Uuid::from_u128(id)), partitions)
     }
 
     fn cluster() -> MetadataImage {

@@ -131,13 +131,11 @@ pub fn plan(image: &MetadataImage, node: NodeId, hosted: &[HostedReplica], on_di
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use flotilla_metadata::{
-        LogPosition, MetadataBatch, MetadataDelta, MetadataRecord, PartitionChangeRecord, PartitionRecord,
-        RemoveTopicRecord, TopicRecord,
-    };
+    use flotilla_metadata::{MetadataRecord, PartitionChangeRecord, RemoveTopicRecord};
     use flotilla_model::{PartitionIndex, TopicName};
 
     use super::*;
+    use crate::test_fixtures::{apply, topic_records};
 
     fn n(id: i32) -> NodeId {
         NodeId::new(id)
@@ -151,32 +149,11 @@ mod tests {
         TopicPartition::new(TopicName::new(topic).unwrap(), PartitionIndex::new(partition))
     }
 
-    /// Applies `records` to `image` as the next batch.
-    fn apply(image: &MetadataImage, records: Vec<MetadataRecord>) -> MetadataImage {
-        let mut delta = MetadataDelta::new(image);
-        let position = LogPosition::new(image.position().offset + 1, 1);
-        delta.apply_batch(&MetadataBatch { position, records }).unwrap();
-        delta.finish()
-    }
-
+    /// A topic whose partitions are (replicas, leader), every replica in the ISR.
     fn topic(name: &str, topic_id: TopicId, partitions: &[(&[i32], i32)]) -> Vec<MetadataRecord> {
-        let mut records = vec![MetadataRecord::Topic(TopicRecord { name: TopicName::new(name).unwrap(), topic_id })];
-        for (index, (replicas, leader)) in partitions.iter().enumerate() {
-            records.push(MetadataRecord::Partition(PartitionRecord {
-                topic_id,
-                partition: PartitionIndex::new(index as i32),
-                replicas: replicas.iter().copied().map(n).collect(),
-                isr: replicas.iter().copied().map(n).collect(),
-                adding_replicas: vec![],
-                removing_replicas: vec![],
-                leader: n(*leader),
-                leader_epoch: LeaderEpoch::new(0),
-                partition_epoch: PartitionEpoch::new(0),
-                eligible_leader_replicas: None,
-                last_known_elr: None,
-            }));
-        }
-        records
+        let full: Vec<(&[i32], &[i32], i32)> =
+            partitions.iter().map(|(replicas, leader)| (*replicas, *replicas, *leader)).collect();
+        topic_records(name, topic_id, &full)
     }
 
     fn hosted(a: &Assignment, node: NodeId) -> HostedReplica {

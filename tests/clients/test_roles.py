@@ -80,6 +80,21 @@ def test_controller_only_voters_and_broker_only_nodes(tmp_path, topic_name):
         # Its own copy, read from it alone, holds what was written while it was down.
         only_victim = read_to_end_confluent(victim.bootstrap, topic_name, range(PARTITIONS))
         assert len(only_victim) == len(acked)
+
+        # Controller 1 freezes (SIGSTOP). Brokers start by following the metadata from the first voter, so
+        # they must move to another one to learn of a new topic (and if it was the active controller, the
+        # other two elect a new one first).
+        moves = "following the metadata from another controller"
+        moves_before = {b.node_id: b.log_text().count(moves) for b in cluster.brokers()}
+        frozen = cluster.node(1)
+        frozen.pause()
+        later = f"{topic_name}-later"
+        create_topic(cluster.bootstrap, later, partitions=1, replication_factor=3)
+        cluster.wait_agreement(later, 1, lambda leader, isr: leader in BROKERS and len(isr) == 3,
+                               "every broker to see a topic created while a controller is frozen", timeout_s=60)
+        frozen.resume()
+        moved = [b.node_id for b in cluster.brokers() if b.log_text().count(moves) > moves_before[b.node_id]]
+        assert moved, "no broker had to leave the frozen controller: the test did not exercise the move"
     finally:
         cluster.stop()
 

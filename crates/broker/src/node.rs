@@ -176,7 +176,8 @@ pub async fn run_node_with(mut options: NodeOptions, shutdown: impl Future<Outpu
 
     let result = if config.is_broker() {
         let replication = Replication { leader: replication, addresses: voters };
-        let metadata = Metadata { images: controller.subscribe(), controller: Some(Arc::clone(&controller)) };
+        let metadata =
+            Metadata { images: controller.subscribe(), controller: Some(Arc::clone(&controller)), follower: None };
         run_broker(options, &config, &cluster_id, metadata, client, replication, shutdown).await
     } else {
         shutdown.await;
@@ -204,8 +205,8 @@ async fn run_broker_only(
     let voters: BTreeMap<NodeId, String> =
         config.controller_quorum_voters.iter().map(|v| (v.node_id, v.address.to_string())).collect();
     let remote = RemoteController::new(RemoteControllerOptions::new(voters.clone()))?;
-    let follower = MetadataFollower::start(remote.clone());
-    let metadata = Metadata { images: follower.subscribe(), controller: None };
+    let follower = Arc::new(MetadataFollower::start(remote.clone()));
+    let metadata = Metadata { images: follower.subscribe(), controller: None, follower: Some(Arc::clone(&follower)) };
     let replication = Replication { leader: ReplicaFetchLeader::new(), addresses: voters };
     let result = run_broker(options, config, cluster_id, metadata, Arc::new(remote), replication, shutdown).await;
     drop(follower);
@@ -218,6 +219,8 @@ async fn run_broker_only(
 struct Metadata {
     images: watch::Receiver<MetadataImage>,
     controller: Option<Arc<QuorumController>>,
+    /// On a broker-only node: told the active controller's offset by each heartbeat reply.
+    follower: Option<Arc<MetadataFollower>>,
 }
 
 /// A voter entry for this node on port 0 (a test or a one-node dev setup letting the kernel pick the
@@ -367,7 +370,7 @@ async fn run_broker(
         registration,
         Heartbeats { interval: heartbeat_interval, timeout: heartbeat_timeout },
         metadata.images.clone(),
-        Readiness { caught_up: caught_up_tx, unfenced: unfenced_tx },
+        Readiness { caught_up: caught_up_tx, unfenced: unfenced_tx, follower: metadata.follower.clone() },
         Arc::clone(&broker_epoch),
         leave_rx,
     ));
@@ -570,6 +573,8 @@ pub async fn follow_image(
 struct Readiness {
     caught_up: watch::Sender<bool>,
     unfenced: watch::Sender<bool>,
+    /// A broker-only node's metadata follower, which learns from replies how far the quorum is.
+    follower: Option<Arc<MetadataFollower>>,
 }
 
 /// How often heartbeats go out, and how long one may take.
@@ -628,6 +633,9 @@ async fn register_and_heartbeat(
         };
         match answered {
             Ok(reply) => {
+                if let Some(follower) = &readiness.follower {
+                    follower.note_committed_offset(reply.controller_metadata_offset);
+                }
                 if !*readiness.caught_up.borrow()
                     && (reply.is_caught_up || received >= reply.controller_metadata_offset)
                 {

@@ -6,20 +6,36 @@
 //! holds only committed records. If the stream breaks, the next voter is tried after the retry
 //! backoff. An image older than the one held (a voter still replaying its log after a restart) is
 //! ignored, so the followed image never goes back.
+//!
+//! A voter cut off from the quorum keeps its stream open but stops advancing. The broker's heartbeats
+//! learn the active controller's metadata offset ([`MetadataFollower::note_committed_offset`]); if the
+//! followed image stays behind it for [`STALE_AFTER`], the follower leaves that voter for another.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use flotilla_metadata::{replay, MetadataBatch, MetadataImage};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use crate::codec::decode;
 use crate::proto::controller_reply;
 use crate::proto::ControllerRequest;
 use crate::remote::RemoteController;
 
+/// How long the followed image may stay behind the active controller's offset before the follower
+/// tries another voter.
+pub const STALE_AFTER: Duration = Duration::from_secs(5);
+/// How often the stream's progress is compared with the active controller's offset.
+const STALE_CHECK: Duration = Duration::from_millis(500);
+
 /// The followed image; following stops when this is dropped.
 #[derive(Debug)]
 pub struct MetadataFollower {
     images: watch::Receiver<MetadataImage>,
+    committed: Arc<AtomicU64>,
     task: JoinHandle<()>,
 }
 
@@ -27,8 +43,14 @@ impl MetadataFollower {
     /// Starts following the quorum `remote` reaches.
     pub fn start(remote: RemoteController) -> Self {
         let (publish, images) = watch::channel(MetadataImage::empty());
-        let task = tokio::spawn(follow(remote, publish));
-        Self { images, task }
+        let committed = Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn(follow(remote, publish, Arc::clone(&committed)));
+        Self { images, committed, task }
+    }
+
+    /// The active controller's metadata offset, as a heartbeat reply reported it.
+    pub fn note_committed_offset(&self, offset: u64) {
+        self.committed.fetch_max(offset, Ordering::Relaxed);
     }
 
     /// A receiver of every newer image.
@@ -43,7 +65,7 @@ impl Drop for MetadataFollower {
     }
 }
 
-async fn follow(remote: RemoteController, publish: watch::Sender<MetadataImage>) {
+async fn follow(remote: RemoteController, publish: watch::Sender<MetadataImage>, committed: Arc<AtomicU64>) {
     loop {
         let (target, client) = remote.next_client();
         let outcome = async {
@@ -53,8 +75,25 @@ async fn follow(remote: RemoteController, publish: watch::Sender<MetadataImage>)
                 .await
                 .map_err(|status| status.to_string())?
                 .into_inner();
+            let mut checks = tokio::time::interval(STALE_CHECK);
+            let mut behind_since: Option<Instant> = None;
             loop {
-                let Some(update) = stream.message().await.map_err(|status| status.to_string())? else {
+                let message = tokio::select! {
+                    message = stream.message() => message,
+                    _ = checks.tick() => {
+                        let behind = publish.borrow().position().offset < committed.load(Ordering::Relaxed);
+                        match (behind, behind_since) {
+                            (false, _) => behind_since = None,
+                            (true, None) => behind_since = Some(Instant::now()),
+                            (true, Some(since)) if since.elapsed() >= STALE_AFTER => {
+                                return Err("this controller stays behind the active controller".into());
+                            }
+                            (true, Some(_)) => {}
+                        }
+                        continue;
+                    }
+                };
+                let Some(update) = message.map_err(|status| status.to_string())? else {
                     return Err::<(), String>("the stream ended".into());
                 };
                 let Some(controller_reply::Result::Ok(bytes)) = update.result else {
@@ -73,7 +112,7 @@ async fn follow(remote: RemoteController, publish: watch::Sender<MetadataImage>)
         }
         .await;
         if let Err(reason) = outcome {
-            tracing::debug!(controller = %target, %reason, "following the metadata from another controller");
+            tracing::info!(controller = %target, %reason, "following the metadata from another controller");
         }
         if publish.is_closed() {
             return;

@@ -89,7 +89,12 @@ impl RemoteController {
             let endpoint = Endpoint::from_shared(format!("http://{address}"))
                 .map_err(|e| StartError::InvalidConfig(format!("controller {id} address {address:?}: {e}")))?
                 .connect_timeout(Duration::from_millis(options.connect_timeout_ms))
-                .tcp_nodelay(true);
+                .tcp_nodelay(true)
+                // A controller that vanished without closing the connection (paused, cut off) must
+                // not hold a long-lived call, such as the metadata stream, for ever.
+                .http2_keep_alive_interval(Duration::from_secs(1))
+                .keep_alive_timeout(Duration::from_secs(3))
+                .keep_alive_while_idle(true);
             let client = ControllerServiceClient::new(endpoint.connect_lazy())
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_MESSAGE_BYTES);

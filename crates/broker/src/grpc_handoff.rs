@@ -6,14 +6,18 @@
 //! `PRI * HTTP/2.0`, whose `PRI ` read as a Kafka size prefix would announce a 1.35 GB request, which
 //! no Kafka client sends. [`serve`](crate::server::serve_with_grpc) peeks at those bytes (without
 //! consuming them) and hands an HTTP/2 connection over, whole, to the node's tonic server through a
-//! [`GrpcHandoff`].
+//! [`GrpcHandoff`]. The connection keeps its `max.connections` slot ([`HandedOver`]) until it closes.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
+use tonic::transport::server::{Connected, TcpConnectInfo};
 
 /// The first bytes of the HTTP/2 client connection preface (RFC 9113, section 3.4).
 const HTTP2_PREFACE_START: &[u8; 4] = b"PRI ";
@@ -27,18 +31,66 @@ const HANDOFF_QUEUE: usize = 64;
 
 /// Where a Kafka listener sends the gRPC connections it accepts.
 #[derive(Debug, Clone)]
-pub struct GrpcHandoff(mpsc::Sender<TcpStream>);
+pub struct GrpcHandoff(mpsc::Sender<HandedOver>);
 
 impl GrpcHandoff {
     /// A handoff and the stream of connections it receives, for `Server::serve_with_incoming`.
-    pub fn new() -> (GrpcHandoff, impl Stream<Item = std::io::Result<TcpStream>>) {
+    pub fn new() -> (GrpcHandoff, impl Stream<Item = std::io::Result<HandedOver>>) {
         let (sender, receiver) = mpsc::channel(HANDOFF_QUEUE);
         (GrpcHandoff(sender), ReceiverStream::new(receiver).map(Ok))
     }
 
-    /// Passes `stream` to the gRPC server; false if the server has stopped.
-    pub(crate) async fn hand_over(&self, stream: TcpStream) -> bool {
-        self.0.send(stream).await.is_ok()
+    /// Passes `stream`, with the connection slot it holds, to the gRPC server; false if the server
+    /// has stopped.
+    pub(crate) async fn hand_over(&self, stream: TcpStream, slot: OwnedSemaphorePermit) -> bool {
+        self.0.send(HandedOver { stream, _slot: slot }).await.is_ok()
+    }
+}
+
+/// A connection handed to the gRPC server, holding its `max.connections` slot while it is open.
+#[derive(Debug)]
+pub struct HandedOver {
+    stream: TcpStream,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl AsyncRead for HandedOver {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for HandedOver {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
+impl Connected for HandedOver {
+    type ConnectInfo = TcpConnectInfo;
+
+    fn connect_info(&self) -> TcpConnectInfo {
+        self.stream.connect_info()
     }
 }
 

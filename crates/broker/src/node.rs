@@ -176,8 +176,7 @@ pub async fn run_node_with(mut options: NodeOptions, shutdown: impl Future<Outpu
 
     let result = if config.is_broker() {
         let replication = Replication { leader: replication, addresses: voters };
-        let metadata =
-            Metadata { images: controller.subscribe(), controller: Some(Arc::clone(&controller)), follower: None };
+        let metadata = Metadata::Controller(Arc::clone(&controller));
         run_broker(options, &config, &cluster_id, metadata, client, replication, shutdown).await
     } else {
         shutdown.await;
@@ -205,22 +204,30 @@ async fn run_broker_only(
     let voters: BTreeMap<NodeId, String> =
         config.controller_quorum_voters.iter().map(|v| (v.node_id, v.address.to_string())).collect();
     let remote = RemoteController::new(RemoteControllerOptions::new(voters.clone()))?;
-    let follower = Arc::new(MetadataFollower::start(remote.clone()));
-    let metadata = Metadata { images: follower.subscribe(), controller: None, follower: Some(Arc::clone(&follower)) };
+    let metadata = Metadata::Follower(Arc::new(MetadataFollower::start(remote.clone())));
     let replication = Replication { leader: ReplicaFetchLeader::new(), addresses: voters };
     let result = run_broker(options, config, cluster_id, metadata, Arc::new(remote), replication, shutdown).await;
-    drop(follower);
     info!(node_id = %config.node_id, "node stopped");
     result
 }
 
 /// Where a broker's metadata comes from: its own quorum controller (a combined node), or the voters'
 /// committed images (a broker-only node).
-struct Metadata {
-    images: watch::Receiver<MetadataImage>,
-    controller: Option<Arc<QuorumController>>,
-    /// On a broker-only node: told the active controller's offset by each heartbeat reply.
-    follower: Option<Arc<MetadataFollower>>,
+#[derive(Clone)]
+enum Metadata {
+    Controller(Arc<QuorumController>),
+    /// Told the active controller's offset by each heartbeat reply.
+    Follower(Arc<MetadataFollower>),
+}
+
+impl Metadata {
+    /// A receiver of every committed image this node applies or receives.
+    fn images(&self) -> watch::Receiver<MetadataImage> {
+        match self {
+            Metadata::Controller(controller) => controller.subscribe(),
+            Metadata::Follower(follower) => follower.subscribe(),
+        }
+    }
 }
 
 /// A voter entry for this node on port 0 (a test or a one-node dev setup letting the kernel pick the
@@ -306,7 +313,7 @@ async fn run_broker(
         tasks.spawn(serve_metrics(
             listener,
             Arc::clone(partitions.metrics()),
-            metrics_snapshot(Arc::clone(&partitions), metadata.controller.clone(), metadata.images.clone()),
+            metrics_snapshot(Arc::clone(&partitions), metadata.clone()),
             async move {
                 let _ = stop.wait_for(|s| *s).await;
             },
@@ -341,7 +348,7 @@ async fn run_broker(
     tasks.spawn(follow_image(
         Arc::clone(&partitions),
         Arc::clone(&fetchers),
-        metadata.images.clone(),
+        metadata.images(),
         caught_up_rx,
         stop_rx.clone(),
     ));
@@ -369,8 +376,8 @@ async fn run_broker(
         Arc::clone(&client),
         registration,
         Heartbeats { interval: heartbeat_interval, timeout: heartbeat_timeout },
-        metadata.images.clone(),
-        Readiness { caught_up: caught_up_tx, unfenced: unfenced_tx, follower: metadata.follower.clone() },
+        metadata.images(),
+        Readiness { caught_up: caught_up_tx, unfenced: unfenced_tx, metadata: metadata.clone() },
         Arc::clone(&broker_epoch),
         leave_rx,
     ));
@@ -463,20 +470,15 @@ async fn run_broker(
 
 /// What the metrics' gauges are set from at each scrape: the broker's applied image and the
 /// controller quorum's committed offset and leadership as this node sees them.
-fn metrics_snapshot(
-    partitions: Arc<Partitions>,
-    controller: Option<Arc<QuorumController>>,
-    images: watch::Receiver<MetadataImage>,
-) -> SnapshotSource {
+fn metrics_snapshot(partitions: Arc<Partitions>, metadata: Metadata) -> SnapshotSource {
     Arc::new(move || {
         let partitions = Arc::clone(&partitions);
-        let controller = controller.clone();
-        // Without a controller of its own, the newest image received is the newest known committed.
-        let received = images.borrow().position().offset;
+        let metadata = metadata.clone();
         Box::pin(async move {
-            let (committed, is_active_controller) = match &controller {
-                Some(controller) => (controller.committed_offset().await, controller.is_leader()),
-                None => (Some(received), false),
+            let (committed, is_active_controller) = match &metadata {
+                Metadata::Controller(controller) => (controller.committed_offset().await, controller.is_leader()),
+                // Without a controller of its own, the newest image received is the newest known committed.
+                Metadata::Follower(follower) => (Some(follower.subscribe().borrow().position().offset), false),
             };
             Snapshot {
                 gauges: partitions.gauges(is_active_controller),
@@ -573,8 +575,9 @@ pub async fn follow_image(
 struct Readiness {
     caught_up: watch::Sender<bool>,
     unfenced: watch::Sender<bool>,
-    /// A broker-only node's metadata follower, which learns from replies how far the quorum is.
-    follower: Option<Arc<MetadataFollower>>,
+    /// Where the metadata comes from; a broker-only node's follower learns from replies how far the
+    /// quorum is.
+    metadata: Metadata,
 }
 
 /// How often heartbeats go out, and how long one may take.
@@ -633,7 +636,7 @@ async fn register_and_heartbeat(
         };
         match answered {
             Ok(reply) => {
-                if let Some(follower) = &readiness.follower {
+                if let Metadata::Follower(follower) = &readiness.metadata {
                     follower.note_committed_offset(reply.controller_metadata_offset);
                 }
                 if !*readiness.caught_up.borrow()

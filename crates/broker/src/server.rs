@@ -47,8 +47,8 @@ pub async fn serve<H: RequestHandler>(
 }
 
 /// [`serve`], handing the connections that open with HTTP/2 to `grpc` (node-to-node traffic on a
-/// Kafka listener, see [`crate::grpc_handoff`]). A handed-over connection leaves the budget: the gRPC
-/// server bounds its own streams.
+/// Kafka listener, see [`crate::grpc_handoff`]). A handed-over connection keeps its slot of the budget
+/// until it closes.
 pub async fn serve_with_grpc<H: RequestHandler>(
     listener: TcpListener,
     handler: Arc<H>,
@@ -87,7 +87,7 @@ pub async fn serve_with_grpc<H: RequestHandler>(
                     if let Some(grpc) = grpc {
                         match is_grpc(&stream, limits.idle_timeout).await {
                             Ok(true) => {
-                                if !grpc.hand_over(stream).await {
+                                if !grpc.hand_over(stream, permit).await {
                                     debug!(%peer, "a gRPC connection arrived after the gRPC server stopped");
                                 }
                                 return;

@@ -7,14 +7,14 @@
 //! accepts more services); [`ControllerServer`] serves it on a listener of its own until then.
 
 use std::net::SocketAddr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use flotilla_metadata::MetadataImage;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::TcpIncoming;
@@ -37,15 +37,21 @@ pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 /// How long `ControllerServer::shutdown` waits for the server to stop.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 
+/// `WatchMetadata` streams served at once: one per broker-only node, with room for reconnects.
+pub const MAX_METADATA_WATCHES: usize = 256;
+
 /// Serves one node's controller over gRPC.
 #[derive(Debug, Clone)]
 pub struct ControllerGrpcService {
     controller: ControllerHandle,
+    /// One slot per open `WatchMetadata` stream.
+    watches: Arc<Semaphore>,
 }
 
 /// The tonic service for `controller`, with the message size limits set.
 pub fn controller_grpc_service(controller: ControllerHandle) -> ControllerServiceServer<ControllerGrpcService> {
-    ControllerServiceServer::new(ControllerGrpcService { controller })
+    let watches = Arc::new(Semaphore::new(MAX_METADATA_WATCHES));
+    ControllerServiceServer::new(ControllerGrpcService { controller, watches })
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES)
 }
@@ -87,7 +93,12 @@ macro_rules! rpcs {
                 &self,
                 _request: Request<ControllerRequest>,
             ) -> Result<Response<Self::WatchMetadataStream>, Status> {
-                Ok(Response::new(watch_metadata(self.controller.subscribe())))
+                let slot = Arc::clone(&self.watches).try_acquire_owned().map_err(|_| {
+                    Status::resource_exhausted(format!(
+                        "this controller serves at most {MAX_METADATA_WATCHES} metadata streams"
+                    ))
+                })?;
+                Ok(Response::new(watch_metadata(self.controller.subscribe(), slot)))
             }
 
             $(
@@ -123,9 +134,13 @@ rpcs! {
 
 /// Sends the image in `images` as records now and after every change, until the receiver goes away.
 /// One update waits at a time: a slow follower skips to the newest image instead of queueing them.
-fn watch_metadata(mut images: watch::Receiver<MetadataImage>) -> ReceiverStream<Result<ControllerReply, Status>> {
+fn watch_metadata(
+    mut images: watch::Receiver<MetadataImage>,
+    slot: OwnedSemaphorePermit,
+) -> ReceiverStream<Result<ControllerReply, Status>> {
     let (updates, stream) = mpsc::channel(1);
     tokio::spawn(async move {
+        let _slot = slot;
         loop {
             let image = images.borrow_and_update().clone();
             let update = match encode(&image_to_batches(&image), "metadata image") {

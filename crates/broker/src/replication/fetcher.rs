@@ -18,6 +18,7 @@
 //! leader change is dropped. A broken stream is reopened after the backoff. The leader's address is
 //! its controller listener, from `controller.quorum.voters`.
 
+use flotilla_config::HostPort;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -280,11 +281,7 @@ fn replication_address(leader: NodeId, shared: &Shared) -> Result<String, String
         .get(leader)
         .and_then(|broker| broker.endpoint(&listener))
         .ok_or_else(|| format!("broker {leader} is not a voter and registered no {listener} endpoint"))?;
-    Ok(if endpoint.host.contains(':') {
-        format!("[{}]:{}", endpoint.host, endpoint.port)
-    } else {
-        format!("{}:{}", endpoint.host, endpoint.port)
-    })
+    Ok(HostPort { host: endpoint.host.clone(), port: endpoint.port }.to_string())
 }
 
 async fn open_session(leader: NodeId, shared: &Shared) -> Result<Session, String> {

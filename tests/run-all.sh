@@ -63,6 +63,16 @@ flotilla_bin="$CARGO_TARGET_DIR/debug/flotilla"
 FLOTILLA_BIN="$flotilla_bin" "$venv/bin/python" -m pytest tests/clients -q \
     -p no:cacheprovider --timeout=300
 
+# The container path: the image built with no registry, the documents' KRaft compose file on it, and
+# docker-compose.yml with every failover drill. FLOTILLA_SKIP_DOCKER=1 skips it on a machine with no engine.
+if [ "${FLOTILLA_SKIP_DOCKER:-0}" = "1" ]; then
+    step "SKIPPED: compose cluster and failover drills (FLOTILLA_SKIP_DOCKER=1)"
+else
+    step "compose cluster and failover drills against the real image and docker-compose.yml"
+    FLOTILLA_BIN="$flotilla_bin" "$venv/bin/python" -m pytest tests/compose -q -s \
+        -p no:cacheprovider --timeout=2400
+fi
+
 if [ "$fuzz_seconds" != "0" ]; then
     # cargo-fuzz needs nightly flags (sanitizers); RUSTC_BOOTSTRAP lets the one stable toolchain accept them.
     fuzz_dir="$root/crates/protocol"

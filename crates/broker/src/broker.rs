@@ -15,11 +15,14 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::warn;
 
 use crate::connection::{RequestContext, RequestHandler};
+use crate::coordinator::GroupCoordinator;
 use crate::handlers::init_producer_id::ProducerIdPool;
 use crate::handlers::{
-    alter_partition_reassignments, api_versions, create_partitions, create_topics, delete_topics, describe_cluster,
-    describe_configs, describe_quorum, elect_leaders, fetch, init_producer_id, list_offsets,
-    list_partition_reassignments, metadata, offset_for_leader_epoch, produce,
+    alter_partition_reassignments, api_versions, consumer_group_describe, consumer_group_heartbeat, create_partitions,
+    create_topics, delete_groups, delete_topics, describe_cluster, describe_configs, describe_groups, describe_quorum,
+    elect_leaders, fetch, find_coordinator, heartbeat, init_producer_id, join_group, leave_group, list_groups,
+    list_offsets, list_partition_reassignments, metadata, offset_commit, offset_delete, offset_fetch,
+    offset_for_leader_epoch, produce, sync_group,
 };
 use crate::partition::Partitions;
 
@@ -52,6 +55,8 @@ pub struct Broker {
     limits: BrokerLimits,
     controller: Option<Arc<dyn ControllerClient>>,
     producer_ids: Arc<ProducerIdPool>,
+    /// The group coordinator; `None` answers group requests COORDINATOR_NOT_AVAILABLE.
+    coordinator: Option<Arc<GroupCoordinator>>,
     /// The listener this handler serves, whose advertised endpoints Metadata and DescribeCluster
     /// answer with; `None`: the first advertised listener.
     listener: Option<String>,
@@ -66,6 +71,7 @@ impl Broker {
             limits,
             controller: None,
             producer_ids: Arc::new(ProducerIdPool::default()),
+            coordinator: None,
             listener: None,
         }
     }
@@ -81,6 +87,7 @@ impl Broker {
             limits: self.limits,
             controller: self.controller.clone(),
             producer_ids: Arc::clone(&self.producer_ids),
+            coordinator: self.coordinator.clone(),
             listener: Some(listener.to_string()),
         }
     }
@@ -95,6 +102,16 @@ impl Broker {
     pub fn with_controller(mut self, controller: Arc<dyn ControllerClient>) -> Broker {
         self.controller = Some(controller);
         self
+    }
+
+    /// The group coordinator group requests go to.
+    pub fn with_coordinator(mut self, coordinator: Arc<GroupCoordinator>) -> Broker {
+        self.coordinator = Some(coordinator);
+        self
+    }
+
+    pub(crate) fn coordinator(&self) -> Option<&Arc<GroupCoordinator>> {
+        self.coordinator.as_ref()
     }
 
     pub(crate) fn controller(&self) -> Option<&Arc<dyn ControllerClient>> {
@@ -193,6 +210,27 @@ impl Broker {
             }
             RequestBody::InitProducerId(r) => {
                 Some(ResponseBody::InitProducerId(init_producer_id::handle(self, ctx, r).await))
+            }
+            RequestBody::FindCoordinator(r) => {
+                Some(ResponseBody::FindCoordinator(find_coordinator::handle(self, ctx, r).await))
+            }
+            RequestBody::JoinGroup(r) => Some(ResponseBody::JoinGroup(join_group::handle(self, ctx, r).await)),
+            RequestBody::SyncGroup(r) => Some(ResponseBody::SyncGroup(sync_group::handle(self, ctx, r).await)),
+            RequestBody::Heartbeat(r) => Some(ResponseBody::Heartbeat(heartbeat::handle(self, ctx, &r))),
+            RequestBody::LeaveGroup(r) => Some(ResponseBody::LeaveGroup(leave_group::handle(self, ctx, &r))),
+            RequestBody::OffsetCommit(r) => Some(ResponseBody::OffsetCommit(offset_commit::handle(self, ctx, r).await)),
+            RequestBody::OffsetFetch(r) => Some(ResponseBody::OffsetFetch(offset_fetch::handle(self, ctx, &r))),
+            RequestBody::ListGroups(r) => Some(ResponseBody::ListGroups(list_groups::handle(self, ctx, &r))),
+            RequestBody::DescribeGroups(r) => {
+                Some(ResponseBody::DescribeGroups(describe_groups::handle(self, ctx, &r)))
+            }
+            RequestBody::DeleteGroups(r) => Some(ResponseBody::DeleteGroups(delete_groups::handle(self, ctx, r).await)),
+            RequestBody::OffsetDelete(r) => Some(ResponseBody::OffsetDelete(offset_delete::handle(self, ctx, r).await)),
+            RequestBody::ConsumerGroupHeartbeat(r) => {
+                Some(ResponseBody::ConsumerGroupHeartbeat(consumer_group_heartbeat::handle(self, ctx, r)))
+            }
+            RequestBody::ConsumerGroupDescribe(r) => {
+                Some(ResponseBody::ConsumerGroupDescribe(consumer_group_describe::handle(self, ctx, &r)))
             }
             other => {
                 // The connection refuses APIs missing from SUPPORTED_APIS before decoding, so this is

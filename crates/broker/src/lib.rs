@@ -14,6 +14,8 @@
 //!   errors become Kafka error codes here and nowhere else.
 //! - [`broker`]: [`Broker`], the [`RequestHandler`] of a broker node: holds the partitions, the config and
 //!   the limits, and dispatches each request to its handler file's one function.
+//! - [`coordinator`]: the group coordinator's I/O (loading `__consumer_offsets` partitions, appending
+//!   group and offset records, parking JoinGroup and SyncGroup); its decisions are `flotilla-group`'s.
 //! - [`partition`]: the partitions this broker hosts ([`partition::Partitions`]), reconciled with each
 //!   metadata image; per partition the log, idempotent producer state, leader/follower state and high
 //!   watermark; the write path (produce), the read path (fetch) and offset lookups. Blocking I/O runs
@@ -32,6 +34,7 @@
 
 pub mod broker;
 pub mod connection;
+pub mod coordinator;
 pub mod grpc_handoff;
 pub mod handlers;
 pub mod metrics;

@@ -58,6 +58,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::broker::{Broker, BrokerLimits};
 use crate::connection::ConnectionLimits;
+use crate::coordinator::{run_coordinator, GroupCoordinator};
 use crate::grpc_handoff::GrpcHandoff;
 use crate::metrics::http::{serve_metrics, SnapshotSource};
 use crate::metrics::Snapshot;
@@ -320,10 +321,13 @@ async fn run_broker(
         ));
     }
     replication.leader.serve(Arc::clone(&partitions));
-    // Followers reach this broker's replication service on its Kafka listeners too: the only way in for
-    // a broker-only node, which has no controller listener (see `grpc_handoff`).
-    let (grpc_handoff, grpc_connections) = GrpcHandoff::new();
-    {
+    // A broker-only node has no controller listener: followers reach its replication service on its
+    // Kafka listeners (see `grpc_handoff`). Other nodes serve it on the controller listener, so their
+    // Kafka connections are not peeked at.
+    let grpc_handoff = if config.is_controller() {
+        None
+    } else {
+        let (grpc_handoff, grpc_connections) = GrpcHandoff::new();
         let mut stop = stop_rx.clone();
         let service = replication.leader.clone().into_service();
         tasks.spawn(async move {
@@ -337,7 +341,8 @@ async fn run_broker(
                 error!(error = %e, "the replication service on the Kafka listeners failed");
             }
         });
-    }
+        Some(grpc_handoff)
+    };
     let fetchers = Arc::new(ReplicaFetchers::new(
         Arc::clone(&partitions),
         replication.addresses,
@@ -392,8 +397,10 @@ async fn run_broker(
         _ = &mut shutdown => shutdown_requested = true,
     }
     let client_for_isr = Arc::clone(&client);
-    let broker =
-        Broker::new(Arc::clone(config), Arc::clone(&partitions), options.broker_limits).with_controller(client);
+    let coordinator = GroupCoordinator::new(Arc::clone(&partitions), config);
+    let broker = Broker::new(Arc::clone(config), Arc::clone(&partitions), options.broker_limits)
+        .with_controller(client)
+        .with_coordinator(Arc::clone(&coordinator));
     let limits = ConnectionLimits {
         max_request_bytes: usize::try_from(config.socket_request_max_bytes).unwrap_or(usize::MAX),
         idle_timeout: Duration::from_millis(u64::try_from(config.connections_max_idle_ms).unwrap_or(600_000)),
@@ -408,20 +415,14 @@ async fn run_broker(
         }
         let mut stop = stop_rx.clone();
         let handler = Arc::new(broker.for_listener(&name));
-        servers.spawn(serve_with_grpc(
-            listener,
-            handler,
-            limits,
-            budget.clone(),
-            Some(grpc_handoff.clone()),
-            async move {
-                let _ = stop.wait_for(|s| *s).await;
-            },
-        ));
+        servers.spawn(serve_with_grpc(listener, handler, limits, budget.clone(), grpc_handoff.clone(), async move {
+            let _ = stop.wait_for(|s| *s).await;
+        }));
     }
 
     // 6. Upkeep.
     tasks.spawn(upkeep(Arc::clone(&partitions), Arc::clone(config), stop_rx.clone()));
+    tasks.spawn(run_coordinator(coordinator, stop_rx.clone()));
     let (dirs_failed_tx, mut dirs_failed_rx) = watch::channel(false);
     tasks.spawn(watch_log_dirs(Arc::clone(&partitions), dirs_failed_tx, stop_rx.clone()));
     tasks.spawn(run_isr_upkeep(

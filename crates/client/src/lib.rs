@@ -10,6 +10,8 @@
 //! - [`cluster`]: [`Client`], the entry point: bootstrap, the metadata cache and its refresh, one reused
 //!   connection per broker, leader lookup.
 //! - [`admin`]: topic, partition, config, cluster and offset administration with typed results.
+//! - [`group_member`]: a classic-protocol group member (join, range assignment, heartbeat, commit, leave).
+//! - [`groups`]: consumer group administration (coordinator lookup, list, describe, offsets, delete).
 //! - [`producer`]: partitioning, per-partition batching, compression, acks, retries, idempotence.
 //! - [`consumer`]: assigned partitions (no groups), a fetch loop and lazily decoded records.
 //! - [`config`] and [`error`]: settings with Kafka's defaults, and the one error type.
@@ -22,6 +24,8 @@ pub mod config;
 pub mod connection;
 pub mod consumer;
 pub mod error;
+pub mod group_member;
+pub mod groups;
 pub mod metadata;
 pub mod negotiation;
 pub mod producer;
@@ -35,6 +39,8 @@ pub use config::{Acks, AutoOffsetReset, ClientConfig, ConsumerConfig, IsolationL
 pub use connection::{BrokerConnection, ConnectionConfig};
 pub use consumer::{Consumer, ConsumerRecord, Fetched, PartitionRecords, StartOffset};
 pub use error::ClientError;
+pub use group_member::{GroupMember, MemberConfig};
+pub use groups::{DescribedGroup, DescribedMember, ListedGroup};
 pub use metadata::{BrokerInfo, ClusterMetadata, MetadataTopics, PartitionMetadata, TopicMetadata};
 pub use negotiation::{ApiVersions, BrokerApiVersion};
 pub use producer::{DeliveryFuture, Producer, ProducerRecord, RecordMetadata};

@@ -146,6 +146,13 @@ keys! {
     OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes", Int, Some("10080"), Check::AtLeast(1);
     OFFSETS_RETENTION_CHECK_INTERVAL_MS = "offsets.retention.check.interval.ms", Long, Some("600000"), Check::AtLeast(1);
     OFFSET_METADATA_MAX_BYTES = "offset.metadata.max.bytes", Int, Some("4096"), Check::Any;
+    OFFSETS_COMMIT_TIMEOUT_MS = "offsets.commit.timeout.ms", Int, Some("5000"), Check::AtLeast(1);
+    GROUP_CONSUMER_SESSION_TIMEOUT_MS = "group.consumer.session.timeout.ms", Int, Some("45000"), Check::AtLeast(1);
+    GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS = "group.consumer.heartbeat.interval.ms", Int, Some("5000"), Check::AtLeast(1);
+    GROUP_CONSUMER_MAX_SIZE = "group.consumer.max.size", Int, Some("2147483647"), Check::AtLeast(1);
+    /// The server-side assignors of the consumer group protocol, the first the default; Kafka's class
+    /// names are accepted for the same two.
+    GROUP_CONSUMER_ASSIGNORS = "group.consumer.assignors", List, Some("uniform,range"), Check::ListOf(CONSUMER_ASSIGNORS);
     TRANSACTION_STATE_LOG_REPLICATION_FACTOR = "transaction.state.log.replication.factor", Short, Some("3"), Check::AtLeast(1);
     TRANSACTION_STATE_LOG_MIN_ISR = "transaction.state.log.min.isr", Int, Some("2"), Check::AtLeast(1);
     TRANSACTION_STATE_LOG_NUM_PARTITIONS = "transaction.state.log.num.partitions", Int, Some("50"), Check::AtLeast(1);
@@ -154,6 +161,14 @@ keys! {
     TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms", Int, Some("604800000"), Check::AtLeast(1);
     PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms", Int, Some("86400000"), Check::AtLeast(1);
 }
+
+/// Names `group.consumer.assignors` accepts: Flotilla's and Kafka's class names of the same assignors.
+pub const CONSUMER_ASSIGNORS: &[&str] = &[
+    "uniform",
+    "range",
+    "org.apache.kafka.coordinator.group.assignor.UniformAssignor",
+    "org.apache.kafka.coordinator.group.assignor.RangeAssignor",
+];
 
 /// Keys [`crate::ServerConfig`] reads.
 pub const TYPED: &[KeyDef] = &[
@@ -247,6 +262,11 @@ pub const TYPED: &[KeyDef] = &[
     OFFSETS_RETENTION_MINUTES,
     OFFSETS_RETENTION_CHECK_INTERVAL_MS,
     OFFSET_METADATA_MAX_BYTES,
+    OFFSETS_COMMIT_TIMEOUT_MS,
+    GROUP_CONSUMER_SESSION_TIMEOUT_MS,
+    GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS,
+    GROUP_CONSUMER_MAX_SIZE,
+    GROUP_CONSUMER_ASSIGNORS,
     TRANSACTION_STATE_LOG_REPLICATION_FACTOR,
     TRANSACTION_STATE_LOG_MIN_ISR,
     TRANSACTION_STATE_LOG_NUM_PARTITIONS,
@@ -284,7 +304,6 @@ pub const ACCEPTED: &[KeyDef] = &[
     KeyDef::new("log.cleaner.threads", T::Int, Some("1"), Check::AtLeast(0)),
     KeyDef::new("log.cleaner.dedupe.buffer.size", T::Long, Some("134217728"), Check::Any),
     KeyDef::new("log.cleaner.io.buffer.size", T::Int, Some("524288"), Check::AtLeast(0)),
-    KeyDef::new("offsets.commit.timeout.ms", T::Int, Some("5000"), Check::AtLeast(1)),
     KeyDef::new("offsets.load.buffer.size", T::Int, Some("5242880"), Check::AtLeast(1)),
     KeyDef::new("offsets.topic.compression.codec", T::Int, Some("0"), Check::Any),
     KeyDef::new("group.coordinator.threads", T::Int, Some("1"), Check::AtLeast(1)),
@@ -329,6 +348,12 @@ pub const IGNORED_KEYS: &[&str] = &[
     "group.coordinator.append.linger.ms",
     "group.coordinator.rebalance.protocols",
     "group.coordinator.new.enable",
+    "group.consumer.min.session.timeout.ms",
+    "group.consumer.max.session.timeout.ms",
+    "group.consumer.min.heartbeat.interval.ms",
+    "group.consumer.max.heartbeat.interval.ms",
+    "group.consumer.migration.policy",
+    "group.consumer.regex.refresh.interval.ms",
     "offsets.commit.required.acks",
     "sasl.mechanism.controller.protocol",
     "sasl.mechanism.inter.broker.protocol",
@@ -349,7 +374,6 @@ pub const IGNORED_PREFIXES: &[&str] = &[
     "replication.quota.window.",
     "alter.log.dirs.replication.quota.window.",
     "controller.quota.window.",
-    "group.consumer.",
     "group.share.",
     "group.streams.",
     "share.coordinator.",

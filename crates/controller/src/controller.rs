@@ -175,6 +175,16 @@ impl ControllerTask {
         }
         let image = self.image();
         self.sessions.seed(&image);
+        // The leader this node followed before the election is most likely gone: date its broker's
+        // session from the last time it was heard, so its partitions move a session after it went
+        // silent. A live one heartbeats this controller within an interval and keeps its session.
+        if let Some((replaced, heard_at)) = self.raft.take_last_leader_contact() {
+            if replaced != self.raft.node_id() {
+                if let Some(replaced) = kafka_node_id(replaced).map(NodeId::new) {
+                    self.sessions.silent_since(replaced, tokio::time::Instant::from_std(heard_at));
+                }
+            }
+        }
         self.commit(term, bootstrap_records(&image, self.cluster_id.as_deref())).await?;
         self.active_term = Some(term);
         // Brokers are only now being heard from: give them an interval before judging leadership.

@@ -70,12 +70,8 @@ fn kafka_id(raft_id: u64) -> i32 {
     i32::try_from(raft_id).unwrap_or(-1)
 }
 
-/// Milliseconds since the Unix epoch.
-pub fn wall_clock_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+/// Milliseconds since the Unix epoch, on the clock the raft node's contact times are in.
+pub use flotilla_raft::wall_clock_ms;
 
 #[cfg(test)]
 mod tests {

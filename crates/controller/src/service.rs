@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use flotilla_metadata::MetadataImage;
+use flotilla_metadata::{LogPosition, MetadataImage};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -46,12 +46,15 @@ pub struct ControllerGrpcService {
     controller: ControllerHandle,
     /// One slot per open `WatchMetadata` stream.
     watches: Arc<Semaphore>,
+    /// The newest image as `WatchMetadata` sends it, shared by every stream.
+    encoded: Arc<EncodedImage>,
 }
 
 /// The tonic service for `controller`, with the message size limits set.
 pub fn controller_grpc_service(controller: ControllerHandle) -> ControllerServiceServer<ControllerGrpcService> {
     let watches = Arc::new(Semaphore::new(MAX_METADATA_WATCHES));
-    ControllerServiceServer::new(ControllerGrpcService { controller, watches })
+    let encoded = Arc::new(EncodedImage::default());
+    ControllerServiceServer::new(ControllerGrpcService { controller, watches, encoded })
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES)
 }
@@ -98,7 +101,7 @@ macro_rules! rpcs {
                         "this controller serves at most {MAX_METADATA_WATCHES} metadata streams"
                     ))
                 })?;
-                Ok(Response::new(watch_metadata(self.controller.subscribe(), slot)))
+                Ok(Response::new(watch_metadata(self.controller.subscribe(), Arc::clone(&self.encoded), slot)))
             }
 
             $(
@@ -132,10 +135,34 @@ rpcs! {
     describe_quorum => DescribeQuorum,
 }
 
+/// The newest image encoded as `WatchMetadata` sends it. Every stream sends the same image after each
+/// change, so it is encoded once, by the first stream to need it, and the others reuse the bytes.
+#[derive(Debug, Default)]
+struct EncodedImage {
+    latest: Mutex<Option<(LogPosition, Arc<Vec<u8>>)>>,
+}
+
+impl EncodedImage {
+    /// `image` as records, encoded; an image at the position of the cached one is that image.
+    fn encoded(&self, image: &MetadataImage) -> Result<Arc<Vec<u8>>, String> {
+        // Held while encoding, so streams woken by the same change wait for one encoding.
+        let mut latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((position, bytes)) = latest.as_ref() {
+            if *position == image.position() {
+                return Ok(Arc::clone(bytes));
+            }
+        }
+        let bytes = Arc::new(encode(&image_to_batches(image), "metadata image").map_err(|e| e.to_string())?);
+        *latest = Some((image.position(), Arc::clone(&bytes)));
+        Ok(bytes)
+    }
+}
+
 /// Sends the image in `images` as records now and after every change, until the receiver goes away.
 /// One update waits at a time: a slow follower skips to the newest image instead of queueing them.
 fn watch_metadata(
     mut images: watch::Receiver<MetadataImage>,
+    encoded: Arc<EncodedImage>,
     slot: OwnedSemaphorePermit,
 ) -> ReceiverStream<Result<ControllerReply, Status>> {
     let (updates, stream) = mpsc::channel(1);
@@ -143,15 +170,15 @@ fn watch_metadata(
         let _slot = slot;
         loop {
             let image = images.borrow_and_update().clone();
-            let update = match encode(&image_to_batches(&image), "metadata image") {
+            let update = match encoded.encoded(&image) {
                 Ok(bytes) if bytes.len() <= MAX_MESSAGE_BYTES => {
-                    Ok(ControllerReply { result: Some(controller_reply::Result::Ok(bytes)) })
+                    Ok(ControllerReply { result: Some(controller_reply::Result::Ok(bytes.as_ref().clone())) })
                 }
                 Ok(bytes) => Err(Status::resource_exhausted(format!(
                     "the metadata image takes {} bytes, more than the {MAX_MESSAGE_BYTES} a message may hold",
                     bytes.len()
                 ))),
-                Err(e) => Err(Status::internal(e.to_string())),
+                Err(e) => Err(Status::internal(e)),
             };
             let failed = update.is_err();
             if updates.send(update).await.is_err() || failed {
@@ -215,5 +242,36 @@ impl ControllerServer {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use flotilla_metadata::{ClusterIdRecord, MetadataBatch, MetadataDelta, MetadataRecord};
+
+    use super::*;
+
+    fn next(image: &MetadataImage, cluster_id: &str) -> MetadataImage {
+        let mut delta = MetadataDelta::new(image);
+        let position = LogPosition::new(image.position().offset + 1, 1);
+        let records = vec![MetadataRecord::ClusterId(ClusterIdRecord { cluster_id: cluster_id.into() })];
+        delta.apply_batch(&MetadataBatch { position, records }).unwrap();
+        delta.finish()
+    }
+
+    #[test]
+    fn each_image_is_encoded_once_for_every_stream() {
+        let cache = EncodedImage::default();
+        let first = next(&MetadataImage::empty(), "a");
+        let once = cache.encoded(&first).unwrap();
+        assert!(Arc::ptr_eq(&once, &cache.encoded(&first.clone()).unwrap()), "the same position reuses the bytes");
+        assert_eq!(*once, encode(&image_to_batches(&first), "metadata image").unwrap());
+
+        let second = next(&first, "a");
+        let again = cache.encoded(&second).unwrap();
+        assert!(!Arc::ptr_eq(&once, &again), "a newer image is encoded anew");
+        assert_eq!(*again, encode(&image_to_batches(&second), "metadata image").unwrap());
     }
 }

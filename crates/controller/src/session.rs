@@ -2,7 +2,10 @@
 //! clock local to this process. Liveness is time and time is not in the metadata log, so these
 //! live only on the active controller; a controller that takes over seeds every registered broker
 //! with "now", as Kafka's does on failover (a broker with no heartbeat on record is never fenced,
-//! and one seeded now gets a whole session to reach the new controller).
+//! and one seeded now gets a whole session to reach the new controller). The exception is the
+//! broker on the node whose controller was replaced: its session is dated from when this node last
+//! heard from that leader, so a dead combined node is fenced a session after it went silent, not a
+//! session after the election that followed.
 
 use std::collections::BTreeMap;
 
@@ -35,6 +38,14 @@ impl SessionTracker {
         self.last_heartbeat_ms = image.brokers().iter().map(|b| (b.id, now)).collect();
     }
 
+    /// `broker` has been silent since `since` (if that is earlier than its session says).
+    pub(crate) fn silent_since(&mut self, broker: NodeId, since: Instant) {
+        let since_ms = u64::try_from(since.saturating_duration_since(self.started).as_millis()).unwrap_or(u64::MAX);
+        if let Some(last) = self.last_heartbeat_ms.get_mut(&broker) {
+            *last = (*last).min(since_ms);
+        }
+    }
+
     /// `broker` is alive now.
     pub(crate) fn touch(&mut self, broker: NodeId) {
         let now = self.now_ms();
@@ -53,5 +64,42 @@ impl SessionTracker {
             last_heartbeat_ms: &self.last_heartbeat_ms,
             session_timeout_ms: self.session_timeout_ms,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A tracker whose clock reads about 10 s, with every broker in `brokers` heard from now.
+    fn tracker_with(brokers: &[i32]) -> SessionTracker {
+        let mut tracker = SessionTracker::new(2_000);
+        tracker.started = Instant::now().checked_sub(Duration::from_secs(10)).expect("a clock past 10 s");
+        for id in brokers {
+            tracker.touch(NodeId::new(*id));
+        }
+        tracker
+    }
+
+    #[test]
+    fn a_replaced_leaders_session_counts_from_when_it_went_silent() {
+        let mut tracker = tracker_with(&[1, 2]);
+        // The takeover seeded both sessions now; the replaced leader was last heard 1.5 s earlier.
+        let silent_from = tracker.started + Duration::from_millis(8_500);
+        tracker.silent_since(NodeId::new(1), silent_from);
+        assert_eq!(tracker.last_heartbeat_ms[&NodeId::new(1)], 8_500);
+        assert!(tracker.last_heartbeat_ms[&NodeId::new(2)] >= 10_000);
+    }
+
+    #[test]
+    fn silence_never_extends_a_session_nor_adds_a_broker() {
+        let mut tracker = tracker_with(&[1]);
+        let before = tracker.last_heartbeat_ms[&NodeId::new(1)];
+        tracker.silent_since(NodeId::new(1), Instant::now() + Duration::from_secs(5));
+        assert_eq!(tracker.last_heartbeat_ms[&NodeId::new(1)], before);
+        tracker.silent_since(NodeId::new(7), tracker.started);
+        assert!(!tracker.last_heartbeat_ms.contains_key(&NodeId::new(7)));
     }
 }

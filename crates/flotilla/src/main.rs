@@ -52,10 +52,14 @@ enum Tool {
     ConsoleProducer(tools::console_producer::Args),
     /// Read data from Kafka topics and write it to standard output (kafka-console-consumer).
     ConsoleConsumer(tools::console_consumer::Args),
+    /// List, describe, delete consumer groups; reset or delete their offsets (kafka-consumer-groups).
+    ConsumerGroups(tools::consumer_groups::Args),
     /// Retrieve broker version information (kafka-broker-api-versions).
     BrokerApiVersions(tools::broker_api_versions::Args),
     /// Get topic-partition offsets (kafka-get-offsets).
     GetOffsets(tools::get_offsets::Args),
+    /// Check that one broker serves Metadata, is unfenced and has a controller quorum behind it (for container healthchecks).
+    Healthcheck(tools::healthcheck::Args),
     /// Describe the metadata quorum: leader, epoch, high watermark, each voter's lag (kafka-metadata-quorum).
     MetadataQuorum(tools::metadata_quorum::Args),
     /// Elect preferred or unclean leaders for partitions (kafka-leader-election).
@@ -76,8 +80,10 @@ impl Tool {
             Tool::Topics(_) => "topics",
             Tool::ConsoleProducer(_) => "console-producer",
             Tool::ConsoleConsumer(_) => "console-consumer",
+            Tool::ConsumerGroups(_) => "consumer-groups",
             Tool::BrokerApiVersions(_) => "broker-api-versions",
             Tool::GetOffsets(_) => "get-offsets",
+            Tool::Healthcheck(_) => "healthcheck",
             Tool::MetadataQuorum(_) => "metadata-quorum",
             Tool::LeaderElection(_) => "leader-election",
             Tool::ReassignPartitions(_) => "reassign-partitions",
@@ -92,8 +98,10 @@ impl Tool {
             Tool::Topics(args) => tools::topics::run(args).await,
             Tool::ConsoleProducer(args) => tools::console_producer::run(args).await,
             Tool::ConsoleConsumer(args) => tools::console_consumer::run(args).await,
+            Tool::ConsumerGroups(args) => tools::consumer_groups::run(args).await,
             Tool::BrokerApiVersions(args) => tools::broker_api_versions::run(args).await,
             Tool::GetOffsets(args) => tools::get_offsets::run(args).await,
+            Tool::Healthcheck(args) => tools::healthcheck::run(args).await,
             Tool::MetadataQuorum(args) => tools::metadata_quorum::run(args).await,
             Tool::LeaderElection(args) => tools::leader_election::run(args).await,
             Tool::ReassignPartitions(args) => tools::reassign_partitions::run(args).await,

@@ -137,12 +137,38 @@ fn kafka_usage_errors() {
 }
 
 #[test]
-fn consumer_groups_are_refused_clearly_without_connecting() {
-    let o = flotilla(&["console-consumer", "--bootstrap-server", NO_BROKER, "--topic", "t", "--group", "hello-group"]);
+fn group_misuse_is_refused_without_connecting() {
+    let o = flotilla(&[
+        "console-consumer",
+        "--bootstrap-server",
+        NO_BROKER,
+        "--topic",
+        "t",
+        "--group",
+        "g",
+        "--partition",
+        "0",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.contains("Consumer groups are not supported") && err.contains("hello-group"), "{err}");
+    assert!(err.contains("drop --group"), "{err}");
     assert!(!err.contains(UNREACHABLE), "{err}");
+
+    let o = flotilla(&["consumer-groups", "--bootstrap-server", NO_BROKER, "--list", "--describe"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.starts_with("Command must include exactly one action: --list, --describe, --delete"), "{err}");
+    let o = flotilla(&[
+        "consumer-groups",
+        "--bootstrap-server",
+        NO_BROKER,
+        "--reset-offsets",
+        "--group",
+        "g",
+        "--all-topics",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("takes one of these options: [to-datetime]"), "{}", stderr(&o));
 }
 
 #[test]

@@ -36,6 +36,7 @@ fn rules() -> BTreeMap<&'static str, (&'static [&'static str], &'static [&'stati
         ("flotilla-protocol", (&["flotilla-model"][..], IO)),
         ("flotilla-config", (&["flotilla-model"][..], IO)),
         ("flotilla-metadata", (&["flotilla-model"][..], IO)),
+        ("flotilla-group", (&["flotilla-protocol"][..], IO)),
         (
             "flotilla-storage",
             (&["flotilla-model", "flotilla-protocol"][..], &["tonic", "prost", "openraft", "rocksdb"][..]),

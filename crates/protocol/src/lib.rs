@@ -12,6 +12,7 @@
 //!   decompression, and a batch builder.
 //! - [`error`] holds the typed errors; each names the message, field and version it failed on.
 
+pub mod consumer_protocol;
 pub mod error;
 pub mod frame;
 pub mod reader;

@@ -5,10 +5,15 @@
 //! acknowledged reached the leader's last log index at that moment (KRaft's notion of a voter that has
 //! caught up: its fetch reached the leader's log end offset). The leader's last log index is fed from
 //! openraft's metrics by the node.
+//!
+//! On the follower side it keeps the last time this node heard from a leader (an AppendEntries the
+//! service accepted). A node that takes over as leader uses it to judge the leader it replaced: that
+//! leader has been silent since then, and the election already took some of its broker session.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
 
 use crate::type_config::NodeId;
 
@@ -29,11 +34,17 @@ pub struct PeerContact {
 pub(crate) struct PeerContacts {
     peers: Mutex<HashMap<NodeId, PeerContact>>,
     leader_last_log_index: AtomicU64,
+    /// The leader this node last accepted an AppendEntries from, and when (monotonic clock).
+    leader_heard: Mutex<Option<(NodeId, Instant)>>,
 }
 
 impl Default for PeerContacts {
     fn default() -> Self {
-        Self { peers: Mutex::new(HashMap::new()), leader_last_log_index: AtomicU64::new(NO_INDEX) }
+        Self {
+            peers: Mutex::new(HashMap::new()),
+            leader_last_log_index: AtomicU64::new(NO_INDEX),
+            leader_heard: Mutex::new(None),
+        }
     }
 }
 
@@ -56,6 +67,17 @@ impl PeerContacts {
         }
     }
 
+    /// This node accepted an AppendEntries from `leader` at `at`.
+    pub(crate) fn record_leader_heard(&self, leader: NodeId, at: Instant) {
+        *self.leader_heard.lock().unwrap_or_else(PoisonError::into_inner) = Some((leader, at));
+    }
+
+    /// The leader this node last heard from, and when; forgotten once read, so a node that leads twice
+    /// with no other leader between does not judge a leader from before its first term.
+    pub(crate) fn take_leader_heard(&self) -> Option<(NodeId, Instant)> {
+        self.leader_heard.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
     pub(crate) fn get(&self, peer: NodeId) -> PeerContact {
         self.peers.lock().unwrap_or_else(PoisonError::into_inner).get(&peer).copied().unwrap_or_default()
     }
@@ -73,6 +95,18 @@ fn is_caught_up(acked_index: Option<u64>, last_log_index: Option<u64>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_leader_heard_is_read_once() {
+        let contacts = PeerContacts::default();
+        assert_eq!(contacts.take_leader_heard(), None);
+        let first = Instant::now();
+        contacts.record_leader_heard(1, first);
+        let later = first + std::time::Duration::from_millis(200);
+        contacts.record_leader_heard(3, later);
+        assert_eq!(contacts.take_leader_heard(), Some((3, later)), "the newest contact wins");
+        assert_eq!(contacts.take_leader_heard(), None, "a second takeover finds nothing stale");
+    }
 
     #[test]
     fn caught_up_only_when_the_ack_reaches_the_log_end() {

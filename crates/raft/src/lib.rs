@@ -74,6 +74,7 @@ pub use codec::CodecError;
 pub use config::RaftConfig;
 pub use error::Error;
 pub use error::StoreError;
+pub use network::wall_clock_ms;
 pub use node::RaftNode;
 pub use node::RaftNodeOptions;
 pub use node::WriteResult;

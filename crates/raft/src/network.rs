@@ -225,8 +225,8 @@ impl RaftNetwork<TypeConfig> for PeerClient {
     }
 }
 
-/// Milliseconds since the Unix epoch.
-fn wall_clock_ms() -> i64 {
+/// Milliseconds since the Unix epoch: the clock of [`crate::VoterStatus`]'s contact times.
+pub fn wall_clock_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

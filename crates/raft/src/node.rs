@@ -35,6 +35,10 @@ use crate::type_config::Raft;
 
 /// How long `shutdown` waits for each part of the node to stop.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
+/// How long a stopping leader waits for its live followers to answer one last heartbeat.
+const COMMIT_FLUSH_WAIT: Duration = Duration::from_secs(1);
+/// A follower that answered within this long before shutdown counts as live for that wait.
+const LIVE_FOLLOWER_MS: i64 = 2_000;
 
 /// What a node needs to start.
 #[derive(Debug, Clone)]
@@ -148,7 +152,7 @@ impl RaftNode {
             }
         });
 
-        let service = RaftServiceServer::new(RaftGrpcService::new(raft.clone()))
+        let service = RaftServiceServer::new(RaftGrpcService::new(raft.clone(), Arc::clone(&contacts)))
             .max_decoding_message_size(config.max_message_bytes)
             .max_encoding_message_size(config.max_message_bytes);
         let (stop, stopped) = oneshot::channel::<()>();
@@ -234,6 +238,12 @@ impl RaftNode {
 
     /// Whether this node believes it is the leader. Cheap and local, so possibly stale: use
     /// [`RaftNode::ensure_linearizable`] before a read that must not be.
+    /// The leader this node last accepted an AppendEntries from, and when: read on taking over, it
+    /// says how long the leader this node replaced has been silent. Reading it forgets it.
+    pub fn take_last_leader_contact(&self) -> Option<(NodeId, std::time::Instant)> {
+        self.contacts.take_leader_heard()
+    }
+
     pub fn is_leader(&self) -> bool {
         self.raft.metrics().borrow().state == ServerState::Leader
     }
@@ -294,6 +304,40 @@ impl RaftNode {
         })
     }
 
+    /// Before a leader stops: followers learn how far the log is committed only from the leader's next
+    /// AppendEntries, so entries committed just before the shutdown (a controlled shutdown's last
+    /// leadership moves, say) would otherwise wait for the next leader's election to be applied. Sends
+    /// one more round and waits, at most [`COMMIT_FLUSH_WAIT`], until every follower that was live has
+    /// answered it.
+    async fn flush_commit_index(&self) {
+        if !self.is_leader() {
+            return;
+        }
+        let since_ms = crate::network::wall_clock_ms();
+        let live: Vec<NodeId> = {
+            let metrics = self.raft.metrics();
+            let metrics = metrics.borrow();
+            metrics
+                .membership_config
+                .membership()
+                .voter_ids()
+                .filter(|id| *id != self.node_id)
+                .filter(|id| self.contacts.get(*id).last_ack_ms.is_some_and(|t| since_ms - t <= LIVE_FOLLOWER_MS))
+                .collect()
+        };
+        if live.is_empty() || self.raft.trigger().heartbeat().await.is_err() {
+            return;
+        }
+        let answered = async {
+            while !live.iter().all(|id| self.contacts.get(*id).last_ack_ms.is_some_and(|t| t > since_ms)) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        if tokio::time::timeout(COMMIT_FLUSH_WAIT, answered).await.is_err() {
+            tracing::debug!(node_id = self.node_id, "followers did not answer the last heartbeat before shutdown");
+        }
+    }
+
     /// Takes a snapshot now, whatever the snapshot policy says (for tools and tests).
     ///
     /// # Errors
@@ -309,6 +353,7 @@ impl RaftNode {
     /// # Errors
     /// A part of the node that did not stop within 10 s.
     pub async fn shutdown(&self) -> Result<(), Error> {
+        self.flush_commit_index().await;
         if let Err(e) = self.raft.shutdown().await {
             tracing::warn!(node_id = self.node_id, error = %e, "the raft task ended abnormally");
         }

@@ -4,6 +4,10 @@
 //! the response or the `RaftError` Raft returned (which the client turns into a remote error).
 //! An envelope that does not decode is answered with gRPC `INVALID_ARGUMENT`.
 
+use std::sync::Arc;
+use std::time::Instant;
+
+use openraft::raft::{AppendEntriesRequest, AppendEntriesResponse};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tonic::Request;
@@ -12,16 +16,18 @@ use tonic::Status;
 
 use crate::codec::decode;
 use crate::codec::encode;
+use crate::contacts::PeerContacts;
 use crate::proto::raft_reply;
 use crate::proto::raft_service_server::RaftService;
 use crate::proto::RaftReply;
 use crate::proto::RaftRequest;
-use crate::type_config::Raft;
+use crate::type_config::{Raft, TypeConfig};
 
 /// Serves one node's Raft over gRPC.
 #[derive(Clone)]
 pub(crate) struct RaftGrpcService {
     raft: Raft,
+    contacts: Arc<PeerContacts>,
 }
 
 impl std::fmt::Debug for RaftGrpcService {
@@ -31,8 +37,8 @@ impl std::fmt::Debug for RaftGrpcService {
 }
 
 impl RaftGrpcService {
-    pub(crate) fn new(raft: Raft) -> Self {
-        Self { raft }
+    pub(crate) fn new(raft: Raft, contacts: Arc<PeerContacts>) -> Self {
+        Self { raft, contacts }
     }
 }
 
@@ -55,8 +61,16 @@ fn reply<T: Serialize, E: Serialize>(outcome: Result<T, E>) -> Result<Response<R
 #[tonic::async_trait]
 impl RaftService for RaftGrpcService {
     async fn append_entries(&self, request: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
-        let rpc = decode_request(request)?;
-        reply(self.raft.append_entries(rpc).await)
+        let rpc: AppendEntriesRequest<TypeConfig> = decode_request(request)?;
+        let leader = rpc.vote.leader_id().voted_for();
+        let outcome = self.raft.append_entries(rpc).await;
+        // Any answer but "your vote is stale" means the sender is the leader this node follows.
+        if let (Some(leader), Ok(response)) = (leader, &outcome) {
+            if !matches!(response, AppendEntriesResponse::HigherVote(_)) {
+                self.contacts.record_leader_heard(leader, Instant::now());
+            }
+        }
+        reply(outcome)
     }
 
     async fn vote(&self, request: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {

@@ -11,8 +11,11 @@
 //!   fetch again with the new last fetched epoch;
 //! - OFFSET_OUT_OF_RANGE below the leader's log start → restart the log at the leader's log start;
 //!   above its log end → truncate to it;
-//! - NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH and the like → the partition
-//!   rests for `replica.fetch.backoff.ms` or until the next metadata image, whichever is first.
+//! - FENCED_LEADER_EPOCH (this follower is behind on metadata) and other errors → the partition rests
+//!   for `replica.fetch.backoff.ms` or until the next metadata image, whichever is first;
+//! - NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH, UNKNOWN_TOPIC_OR_PARTITION (the leader has not
+//!   applied the image that made it leader yet; it will in milliseconds) → a short rest,
+//!   [`LEADER_BEHIND_RETRY`], so an acks=all write on a new leader does not wait out a whole backoff.
 //!
 //! Every apply is tied to the leader epoch the fetch was made in, so an answer that arrives after a
 //! leader change is dropped. A broken stream is reopened after the backoff. The leader's address is
@@ -237,9 +240,13 @@ async fn run_fetcher(leader: NodeId, shared: Arc<Shared>, wake: Arc<Notify>) {
         match answered {
             Ok(answer) => {
                 let rest = apply_answer(&shared, &followed, answer);
-                let until = Instant::now() + shared.settings.backoff;
-                for (key, epoch) in rest {
-                    resting.insert(key, (epoch, until));
+                let now = Instant::now();
+                for (key, epoch, why) in rest {
+                    let pause = match why {
+                        Rest::LeaderBehind => LEADER_BEHIND_RETRY.min(shared.settings.backoff),
+                        Rest::Backoff => shared.settings.backoff,
+                    };
+                    resting.insert(key, (epoch, now + pause));
                 }
             }
             Err(reason) => {
@@ -336,13 +343,25 @@ async fn exchange(
     }
 }
 
+/// How long a partition rests when the leader answered as if it did not lead it yet.
+pub const LEADER_BEHIND_RETRY: Duration = Duration::from_millis(20);
+
+/// Why a partition rests before its next fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rest {
+    /// The leader has not applied the metadata that made it leader: retry soon.
+    LeaderBehind,
+    /// Anything else: `replica.fetch.backoff.ms`, or until this node's next image.
+    Backoff,
+}
+
 /// Applies an answer (blocking I/O, in place on this worker). Returns the partitions that should
-/// rest before the next fetch, with the epoch they were fetched in.
+/// rest before the next fetch, with the epoch they were fetched in and why.
 fn apply_answer(
     shared: &Shared,
     followed: &[Followed],
     answer: FollowerFetchResponse,
-) -> Vec<(PartitionKey, LeaderEpoch)> {
+) -> Vec<(PartitionKey, LeaderEpoch, Rest)> {
     let apply = || {
         let by_key: HashMap<PartitionKey, &Followed> =
             followed.iter().map(|f| ((f.partition.topic_id(), f.partition.topic_partition().partition), f)).collect();
@@ -360,7 +379,8 @@ fn apply_answer(
                 } else {
                     warn!(%partition, %leader, error = %e, "cannot apply what the leader sent; retrying after the backoff");
                 }
-                rest.push((key, followed.position.leader_epoch));
+                let why = if e.is_leader_behind() { Rest::LeaderBehind } else { Rest::Backoff };
+                rest.push((key, followed.position.leader_epoch, why));
             }
         }
         rest
@@ -378,18 +398,22 @@ pub enum ApplyError {
 }
 
 impl ApplyError {
-    /// The leader's metadata and ours disagree about who leads in which epoch: normal around a
-    /// leader change, resolved by the next image on one side or the other.
-    pub fn is_metadata_lag(&self) -> bool {
+    /// The leader answered as if it had not yet applied the image this follower fetches by: it does
+    /// not lead the partition, or does not know the epoch or the partition yet.
+    pub fn is_leader_behind(&self) -> bool {
         matches!(
             self,
             ApplyError::Leader(
-                ErrorCode::NotLeaderOrFollower
-                    | ErrorCode::FencedLeaderEpoch
-                    | ErrorCode::UnknownLeaderEpoch
-                    | ErrorCode::UnknownTopicOrPartition
+                ErrorCode::NotLeaderOrFollower | ErrorCode::UnknownLeaderEpoch | ErrorCode::UnknownTopicOrPartition
             )
         )
+    }
+
+    /// The leader's metadata and ours disagree about who leads in which epoch: normal around a
+    /// leader change, resolved by the next image on one side (the leader's) or the other (a fenced
+    /// epoch: this follower's).
+    pub fn is_metadata_lag(&self) -> bool {
+        self.is_leader_behind() || matches!(self, ApplyError::Leader(ErrorCode::FencedLeaderEpoch))
     }
 }
 
@@ -482,6 +506,19 @@ mod tests {
 
     fn o(offset: i64) -> Offset {
         Offset::new(offset)
+    }
+
+    #[test]
+    fn only_a_leader_behind_on_metadata_is_retried_soon() {
+        for code in [ErrorCode::NotLeaderOrFollower, ErrorCode::UnknownLeaderEpoch, ErrorCode::UnknownTopicOrPartition]
+        {
+            assert!(ApplyError::Leader(code).is_leader_behind(), "{code:?}");
+            assert!(ApplyError::Leader(code).is_metadata_lag(), "{code:?}");
+        }
+        // A fenced epoch means this follower is the one behind: its next image ends the rest.
+        assert!(!ApplyError::Leader(ErrorCode::FencedLeaderEpoch).is_leader_behind());
+        assert!(ApplyError::Leader(ErrorCode::FencedLeaderEpoch).is_metadata_lag());
+        assert!(!ApplyError::Leader(ErrorCode::KafkaStorageError).is_leader_behind());
     }
 
     #[test]

@@ -8,15 +8,20 @@
 //! `headers.separator`, `null.literal`). It stops after `--max-messages`, when `--timeout-ms` passes
 //! without a record, or on Ctrl-C, and prints `Processed a total of N messages` on standard error.
 //!
-//! Consumer groups are not implemented yet: `--group` (or `group.id` in the consumer properties) is
-//! refused with a message saying so, and partitions are read without a group (no offsets committed).
+//! With `--group` (or `group.id` in the consumer properties) it joins that consumer group on the classic
+//! protocol (range assignment), starts each assigned partition at the group's committed offset (else as
+//! `auto.offset.reset` or `--from-beginning` says), commits what it printed every `auto.commit.interval.ms`
+//! and when it stops, follows rebalances, and leaves the group on exit. Without a group it reads the
+//! partitions directly and commits nothing.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use flotilla_client::{AutoOffsetReset, Consumer, ConsumerRecord, StartOffset};
+use std::collections::BTreeMap;
+
+use flotilla_client::{AutoOffsetReset, Consumer, ConsumerRecord, GroupMember, MemberConfig, StartOffset};
 use flotilla_protocol::records::TimestampType;
 
 use crate::cli::{self, UsageError};
@@ -120,12 +125,19 @@ pub fn check_args(args: &Args, consumer_props: &Props) -> Result<StartOffset, Us
         return Err(UsageError::missing("bootstrap-server"));
     }
     let groups: Vec<&str> = args.group.as_deref().into_iter().chain(consumer_props.get("group.id")).collect();
-    if let Some(group) = groups.first() {
+    if groups.windows(2).any(|w| w[0] != w[1]) {
+        let detected = groups.iter().map(|g| format!("'{g}'")).collect::<Vec<_>>().join(", ");
         return Err(UsageError::bare(format!(
-            "Consumer groups are not supported by flotilla console-consumer yet (group '{group}'). Drop --group \
-             (and group.id) to read without a group: add --from-beginning to read from the start, or \
-             --partition P --offset N to read from a position. Offsets are not committed."
+            "The group ids provided in different places (directly using '--group', via '--consumer-property', or via \
+             '--consumer.config') do not match. Detected group ids: {detected}"
         )));
+    }
+    if !groups.is_empty() && args.partition.is_some() {
+        return Err(UsageError::bare(
+            "flotilla console-consumer reads one partition without a consumer group: drop --group (and group.id) \
+             to read --partition P, or drop --partition to read the topic as a member of the group."
+                .to_owned(),
+        ));
     }
     if let Some(reset) = consumer_props.get("auto.offset.reset") {
         if args.from_beginning && reset != "earliest" {
@@ -331,12 +343,33 @@ pub async fn run(args: Args) -> Result<ExitCode, UsageError> {
         Ok(consumer) => consumer,
         Err(e) => return Ok(fatal(&Failure::from_client(&e), 0)),
     };
-    if let Err(e) = assign(&mut consumer, &args, start).await {
-        return Ok(fatal(&e, 0));
-    }
     let max_messages = args.max_messages.and_then(|m| u64::try_from(m).ok());
     let timeout = args.timeout_ms.and_then(|t| u64::try_from(t).ok()).map(Duration::from_millis);
-    let (count, code) = consume(&mut consumer, &formatter, max_messages, timeout).await;
+    let group = args.group.clone().or_else(|| consumer_props.get("group.id").map(str::to_owned));
+    let (count, code) = match group {
+        Some(group_id) => {
+            let topics = match subscription(&consumer, &args).await {
+                Ok(topics) => topics,
+                Err(e) => return Ok(fatal(&e, 0)),
+            };
+            let settings = match group_settings(&consumer_props, group_id) {
+                Ok(settings) => settings,
+                Err(e) => {
+                    eprintln!("org.apache.kafka.common.config.ConfigException: {e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let mut member = GroupMember::new(consumer.client().clone(), settings.member, topics);
+            let limits = Limits { max_messages, timeout };
+            consume_in_group(&mut consumer, &mut member, &formatter, limits, settings.auto_commit_interval, start).await
+        }
+        None => {
+            if let Err(e) = assign(&mut consumer, &args, start).await {
+                return Ok(fatal(&e, 0));
+            }
+            consume(&mut consumer, &formatter, max_messages, timeout).await
+        }
+    };
     consumer.client().close();
     eprintln!("{}", processed_message(count));
     Ok(code)
@@ -369,6 +402,209 @@ async fn assign(consumer: &mut Consumer, args: &Args, start: StartOffset) -> Res
         }
         (None, _, None) => Ok(()),
     }
+}
+
+/// The topics a group member subscribes to: `--topic`, or those `--include` matches now.
+async fn subscription(consumer: &Consumer, args: &Args) -> Result<Vec<String>, Failure> {
+    if let Some(topic) = &args.topic {
+        return Ok(vec![topic.clone()]);
+    }
+    let pattern = args.include.as_deref().unwrap_or(".*");
+    let filter = IncludeList::new(pattern)
+        .map_err(|message| Failure { exception: "java.lang.RuntimeException".into(), message })?;
+    let admin = flotilla_client::Admin::new(consumer.client().clone());
+    let topics = admin.list_topics(false).await.map_err(|e| Failure::from_client(&e))?;
+    Ok(topics.into_iter().filter(|t| filter.allows(t, true)).collect())
+}
+
+/// A group member's settings from the consumer properties, with Kafka's defaults.
+struct GroupSettings {
+    member: MemberConfig,
+    /// `None` when `enable.auto.commit=false`: nothing is committed, as Kafka's consumer would not
+    /// commit either.
+    auto_commit_interval: Option<Duration>,
+}
+
+fn group_settings(props: &Props, group_id: String) -> Result<GroupSettings, String> {
+    let ms = |key: &str, default: u64| -> Result<Duration, String> {
+        match props.get(key) {
+            None => Ok(Duration::from_millis(default)),
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .map(Duration::from_millis)
+                .map_err(|_| format!("Invalid value {v} for configuration {key}: Not a number of type INT")),
+        }
+    };
+    let mut member = MemberConfig::new(group_id);
+    member.group_instance_id = props.get("group.instance.id").map(str::to_owned);
+    member.session_timeout = ms("session.timeout.ms", 45_000)?;
+    member.rebalance_timeout = ms("max.poll.interval.ms", 300_000)?;
+    member.heartbeat_interval = ms("heartbeat.interval.ms", 3_000)?;
+    let auto_commit = match props.get("enable.auto.commit").map(str::trim) {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(v) => {
+            return Err(format!(
+                "Invalid value {v} for configuration enable.auto.commit: Expected value to be either true or false"
+            ))
+        }
+    };
+    let interval = ms("auto.commit.interval.ms", 5_000)?;
+    Ok(GroupSettings { member, auto_commit_interval: auto_commit.then_some(interval) })
+}
+
+/// When a group consumer stops.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    max_messages: Option<u64>,
+    timeout: Option<Duration>,
+}
+
+/// The consume loop of a group member: join, start each partition at its committed offset, print, commit
+/// what was printed, follow rebalances; on exit commit and leave. Returns the records printed and the
+/// exit code.
+async fn consume_in_group(
+    consumer: &mut Consumer,
+    member: &mut GroupMember,
+    formatter: &FormatterConfig,
+    limits: Limits,
+    auto_commit_interval: Option<Duration>,
+    reset: StartOffset,
+) -> (u64, ExitCode) {
+    let mut count = 0u64;
+    let mut last_record = Instant::now();
+    let mut last_commit = Instant::now();
+    // The next offset to commit per partition: one past the last record printed.
+    let mut printed: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    let mut committed: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    let stdout = std::io::stdout();
+    let mut buffer = Vec::new();
+    let code = loop {
+        if member.rejoin_needed() {
+            if auto_commit_interval.is_some() {
+                let _ = commit_printed(member, &printed, &mut committed).await;
+            }
+            for (topic, partition) in consumer.assignment() {
+                consumer.unassign(&topic, partition);
+            }
+            printed.clear();
+            let assignment = tokio::select! {
+                joined = member.join() => joined,
+                _ = tokio::signal::ctrl_c() => break ExitCode::from(130),
+            };
+            let assignment = match assignment {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("{}", log_line("ERROR", "Could not join the consumer group: ", LOGGER));
+                    eprintln!("{}", Failure::from_client(&e).stack_line());
+                    break ExitCode::FAILURE;
+                }
+            };
+            let starts = match member.committed(&assignment).await {
+                Ok(starts) => starts,
+                Err(e) => {
+                    eprintln!("{}", Failure::from_client(&e).stack_line());
+                    break ExitCode::FAILURE;
+                }
+            };
+            let partitions: Vec<(String, i32, StartOffset)> = assignment
+                .iter()
+                .map(|(t, p)| {
+                    let start = starts.get(&(t.clone(), *p)).map_or(reset, |o| StartOffset::Offset(*o));
+                    (t.clone(), *p, start)
+                })
+                .collect();
+            committed = starts;
+            if let Err(e) = consumer.assign(&partitions).await {
+                eprintln!("{}", Failure::from_client(&e).stack_line());
+                break ExitCode::FAILURE;
+            }
+        }
+        if limits.max_messages.is_some_and(|max| count >= max) {
+            break ExitCode::SUCCESS;
+        }
+        if member.heartbeat_if_due().await.is_err() {
+            // The coordinator moved or is restarting: the next heartbeat finds the new one.
+        }
+        if let Some(interval) = auto_commit_interval {
+            if last_commit.elapsed() >= interval {
+                last_commit = Instant::now();
+                let _ = commit_printed(member, &printed, &mut committed).await;
+            }
+        }
+        if member.rejoin_needed() {
+            continue;
+        }
+        let polled = tokio::select! {
+            polled = consumer.poll() => polled,
+            _ = tokio::signal::ctrl_c() => break ExitCode::from(130),
+        };
+        let fetched = match polled {
+            Ok(fetched) => fetched,
+            Err(e) => {
+                eprintln!(
+                    "{}\n{}",
+                    log_line("ERROR", "Error processing message, terminating consumer process: ", LOGGER),
+                    Failure::from_client(&e).stack_line()
+                );
+                break ExitCode::SUCCESS;
+            }
+        };
+        buffer.clear();
+        for record in fetched.records() {
+            if limits.max_messages.is_some_and(|max| count >= max) {
+                break;
+            }
+            match record {
+                Ok(record) => {
+                    count += 1;
+                    printed.insert((record.topic.to_string(), record.partition), record.offset + 1);
+                    format_record(formatter, &record, &mut buffer);
+                }
+                Err(e) => {
+                    eprintln!(
+                        "{}\n{}",
+                        log_line("ERROR", "Error processing message, terminating consumer process: ", LOGGER),
+                        Failure::from_client(&e).stack_line()
+                    );
+                    break;
+                }
+            }
+        }
+        if !buffer.is_empty() {
+            last_record = Instant::now();
+            let mut out = stdout.lock();
+            if out.write_all(&buffer).and_then(|()| out.flush()).is_err() {
+                eprintln!("Unable to write to standard out, closing consumer.");
+                break ExitCode::SUCCESS;
+            }
+        } else if limits.timeout.is_some_and(|t| last_record.elapsed() > t) {
+            eprintln!(
+                "{}\norg.apache.kafka.common.errors.TimeoutException",
+                log_line("ERROR", "Error processing message, terminating consumer process: ", LOGGER)
+            );
+            break ExitCode::SUCCESS;
+        }
+    };
+    if auto_commit_interval.is_some() && !member.rejoin_needed() {
+        let _ = commit_printed(member, &printed, &mut committed).await;
+    }
+    let _ = member.leave().await;
+    (count, code)
+}
+
+/// Commits the printed positions that moved since the last commit.
+async fn commit_printed(
+    member: &mut GroupMember,
+    printed: &BTreeMap<(String, i32), i64>,
+    committed: &mut BTreeMap<(String, i32), i64>,
+) -> Result<(), flotilla_client::ClientError> {
+    let changed: BTreeMap<(String, i32), i64> =
+        printed.iter().filter(|(tp, o)| committed.get(*tp) != Some(*o)).map(|(tp, o)| (tp.clone(), *o)).collect();
+    member.commit(&changed).await?;
+    committed.extend(changed);
+    Ok(())
 }
 
 /// The consume loop; returns the records printed and the exit code.
@@ -538,12 +774,16 @@ mod tests {
     }
 
     #[test]
-    fn groups_are_refused_clearly() {
-        let e = check(&["--bootstrap-server", "b:9092", "--topic", "t", "--group", "hello-group"]).unwrap_err();
-        assert!(e.contains("Consumer groups are not supported") && e.contains("hello-group"), "{e}");
+    fn group_options_are_checked() {
+        assert!(check(&["--bootstrap-server", "b:9092", "--topic", "t", "--group", "hello-group"]).is_ok());
+        let e =
+            check(&["--bootstrap-server", "b:9092", "--topic", "t", "--group", "g", "--partition", "0"]).unwrap_err();
+        assert!(e.contains("drop --group"), "{e}");
         let mut props = Props::new();
-        props.set("group.id", "g");
-        assert!(check_args(&args(&["--bootstrap-server", "b:9092", "--topic", "t"]), &props).is_err());
+        props.set("group.id", "other");
+        let e =
+            check_args(&args(&["--bootstrap-server", "b:9092", "--topic", "t", "--group", "g"]), &props).unwrap_err();
+        assert!(e.message.contains("do not match") && e.message.contains("'g', 'other'"), "{}", e.message);
     }
 
     #[test]

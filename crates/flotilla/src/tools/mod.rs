@@ -4,8 +4,10 @@
 pub mod broker_api_versions;
 pub mod console_consumer;
 pub mod console_producer;
+pub mod consumer_groups;
 pub mod consumer_perf_test;
 pub mod get_offsets;
+pub mod healthcheck;
 pub mod leader_election;
 pub mod metadata_quorum;
 pub mod producer_perf_test;

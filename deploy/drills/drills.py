@@ -17,7 +17,8 @@ stop, start, pause and cut off a node:
 
 Figures: the longest produce stall is the longest time any record waited between produce() and its
 acknowledgement (what an application sees), counting records sent once the producer had its first
-acknowledgement; for consumer-group, the longest pause between two commits the group had acknowledged
+acknowledgement; for consumer-group (and consumer-protocol-group, the same with KIP-848's
+`group.protocol=consumer`), the longest pause between two commits the group had acknowledged
 around the kill of its coordinator; "back in every ISR" is the time from a node's restart until
 no partition of the drill topic is under-replicated.
 """
@@ -312,7 +313,7 @@ class GroupMember:
     """One member of a consumer group that commits synchronously after processing each record, and
     remembers what it processed and which commits the coordinator acknowledged."""
 
-    def __init__(self, bootstrap: str, topic: str, group: str):
+    def __init__(self, bootstrap: str, topic: str, group: str, protocol: str = "classic"):
         self.topic = topic
         self.group = group
         self.processed: set[tuple[int, int]] = set()
@@ -321,10 +322,12 @@ class GroupMember:
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._consumer = Consumer({
-            "bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-            "enable.auto.commit": False, "session.timeout.ms": 10_000, "heartbeat.interval.ms": 500,
-        })  # fmt: skip
+        conf = {"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+                "enable.auto.commit": False, "group.protocol": protocol}  # fmt: skip
+        if protocol == "classic":
+            # KIP-848's members take these from the coordinator (group.consumer.*) instead.
+            conf.update({"session.timeout.ms": 10_000, "heartbeat.interval.ms": 500})
+        self._consumer = Consumer(conf)
         self._consumer.subscribe([topic])
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -705,8 +708,16 @@ class Drills:
         )  # fmt: skip
 
     def consumer_group(self) -> str:
+        return self.group_drill("classic")
+
+    def consumer_protocol_group(self) -> str:
+        """The consumer-group drill with KIP-848's protocol (`group.protocol=consumer`)."""
+        return self.group_drill("consumer")
+
+    def group_drill(self, protocol: str) -> str:
         topic, load, live = self.start_load("group", settle_s=0)
-        member = GroupMember(self.cluster.bootstrap, topic, f"drill-group-{uuid.uuid4().hex[:8]}").start()
+        group = f"drill-group-{uuid.uuid4().hex[:8]}"
+        member = GroupMember(self.cluster.bootstrap, topic, group, protocol).start()
         wait_until("the group to commit", lambda: member.commits_ok() > 0, timeout_s=60)
         self.settle(load, 3)
         admin = AdminClient({"bootstrap.servers": self.cluster.bootstrap})
@@ -777,6 +788,7 @@ DRILLS = {
     "rolling-restart": Drills.rolling_restart,
     "two-down": Drills.two_down,
     "consumer-group": Drills.consumer_group,
+    "consumer-protocol-group": Drills.consumer_protocol_group,
 }
 
 

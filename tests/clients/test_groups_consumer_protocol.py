@@ -5,7 +5,6 @@ their commits (the coordinator's kill is in test_groups_cluster.py). The admin A
 consumer-groups tool see the groups as Kafka shows them (type "consumer", ConsumerGroupDescribe)."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import confluent_kafka.admin
 import pytest
 
 from clients import create_topic, produce_confluent
-from conftest import Node, wait_for
+from conftest import Node, flotilla_bin, wait_for
 
 PARTITIONS = 6
 # Heartbeats every 500 ms (Kafka's default is 5 s) so that a rebalance takes a few seconds here; a member
@@ -206,6 +205,21 @@ def test_the_admin_api_lists_and_describes_consumer_protocol_groups(node, topic_
     assert {tp.partition for tp in m.assignment.topic_partitions} == set(range(PARTITIONS))
     assert {tp.topic for tp in m.assignment.topic_partitions} == {topic_name}
 
+    # The consumer-groups tool sees the same member and assignment.
+    tool = [flotilla_bin(), "consumer-groups", "--bootstrap-server", node.bootstrap]
+    names = subprocess.run([*tool, "--list"], capture_output=True, text=True, timeout=120)
+    assert group in names.stdout.splitlines(), names.stdout + names.stderr
+    state = subprocess.run([*tool, "--describe", "--group", group, "--state"], capture_output=True, text=True,
+                           timeout=120)
+    assert state.stdout.split()[-3:] == ["uniform", "Stable", "1"], state.stdout + state.stderr
+    members = subprocess.run([*tool, "--describe", "--group", group, "--members", "--verbose"],
+                             capture_output=True, text=True, timeout=120)
+    assert m.member_id in members.stdout and f"{topic_name}(0,1,2,3,4,5)" in members.stdout, members.stdout
+    offsets = subprocess.run([*tool, "--describe", "--group", group], capture_output=True, text=True, timeout=120)
+    rows = [line.split() for line in offsets.stdout.splitlines() if line.split()[:1] == [group]]
+    assert sorted(int(r[2]) for r in rows) == list(range(PARTITIONS)), offsets.stdout
+    assert all(r[6] == m.member_id and r[8] == "described-member" for r in rows), offsets.stdout
+
     # A live consumer-protocol group cannot be deleted; once its member left, it can.
     [deleted] = admin.delete_consumer_groups([group]).values()
     with pytest.raises(confluent_kafka.KafkaException) as refused:
@@ -234,3 +248,40 @@ def test_a_pattern_subscription_takes_topics_created_later(node, topic_name):
     wait_for(lambda: owned() == {(first, 0), (first, 1), (second, 0), (second, 1), (second, 2)}, 60,
              "the member to own the topic created later too")
     c.close()
+
+
+def test_a_static_member_restarting_within_its_session_keeps_its_partitions(node, topic_name):
+    create_topic(node.bootstrap, topic_name, partitions=PARTITIONS)
+    group = f"{topic_name}-g"
+    a = member(node.bootstrap, group, **{"group.instance.id": "instance-a"})
+    b = member(node.bootstrap, group, **{"group.instance.id": "instance-b"})
+    a.subscribe([topic_name])
+    b.subscribe([topic_name])
+
+    def split():
+        pa, pb = assigned(a), assigned(b)
+        return (pa, pb) if len(pa) == 3 and len(pb) == 3 and pa | pb == set(range(PARTITIONS)) else None
+
+    owned_a, owned_b = wait_for(split, 60, "a and b to split the six partitions")
+    # a stops (a static member's leave keeps its place) and a new process with its instance id comes back.
+    a.close()
+    back = member(node.bootstrap, group, **{"group.instance.id": "instance-a"})
+    back.subscribe([topic_name])
+    wait_for(lambda: assigned(back) == owned_a, 60, "the returning member to get a's partitions back")
+    # b never gave anything up: there was no rebalance.
+    for _ in range(10):
+        assert assigned(b) == owned_b
+    # A second live member with the same instance id is refused (UNRELEASED_INSTANCE_ID, fatal to it).
+    duplicate = member(node.bootstrap, group, **{"group.instance.id": "instance-a"})
+    duplicate.subscribe([topic_name])
+
+    def refused():
+        msg = duplicate.poll(0.2)
+        error = msg.error() if msg is not None else None
+        return error is not None and error.code() == confluent_kafka.KafkaError._FATAL \
+            and "instance ID is still used" in error.str()
+
+    wait_for(refused, 30, "the duplicate instance to be refused")
+    assert assigned(back) == owned_a and assigned(b) == owned_b
+    for c in (back, b, duplicate):
+        c.close()

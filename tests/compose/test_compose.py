@@ -193,6 +193,7 @@ def test_compose_cluster_survives_every_drill(compose_cluster):
     print(done.stdout)
     print(done.stderr[-6000:])
     verdicts = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line)
-    for drill in ("kill-broker", "pause-leader", "partition-leader", "rolling-restart", "two-down", "consumer-group"):
+    for drill in ("kill-broker", "pause-leader", "partition-leader", "rolling-restart", "two-down", "consumer-group",
+                  "consumer-protocol-group"):
         assert verdicts.get(drill, "").startswith("PASS"), f"{drill}: {verdicts.get(drill)}"
     assert done.returncode == 0

@@ -9,6 +9,9 @@ Rows:
   the time from its subscribe() until all eleven hold disjoint, non-empty assignments covering every
   partition (librdkafka's defaults: heartbeat.interval.ms 3000, so members learn of the rebalance within a
   heartbeat; group.initial.rebalance.delay.ms 3000 applies only to an empty group's first rebalance);
+- the same with KIP-848's protocol (`group.protocol=consumer`, the coordinator's uniform assignor, Kafka's
+  default group.consumer.heartbeat.interval.ms 5000: the owners hear what to revoke at their next
+  heartbeat, the newcomer gets the released partitions at its own next one);
 - offset commits per second acknowledged by one coordinator: 32 standalone committers (assign(), no group
   membership) whose group ids all hash to the same __consumer_offsets partition, each keeping asynchronous
   commits of one partition in flight for 10 s.
@@ -48,10 +51,10 @@ def offsets_partition(group: str) -> int:
 class Member:
     """A consumer polling in its own thread, so librdkafka serves rebalances."""
 
-    def __init__(self, bootstrap, topic, group):
+    def __init__(self, bootstrap, topic, group, protocol="classic"):
         self.consumer = confluent_kafka.Consumer({
             "bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
+            "enable.auto.commit": False, "group.protocol": protocol,
         })
         self.consumer.subscribe([topic])
         self.assignment = set()
@@ -82,19 +85,19 @@ def balanced(members, partitions):
     return all(owned) and sum(len(o) for o in owned) == partitions and set().union(*owned) == set(range(partitions))
 
 
-def rebalance_seconds(bootstrap):
+def rebalance_seconds(bootstrap, protocol="classic"):
     topic = f"rebalance-{uuid.uuid4().hex[:6]}"
     flotilla("topics", "--bootstrap-server", bootstrap, "--create", "--topic", topic, "--partitions", "20",
              "--replication-factor", "3")
     group = f"g-{uuid.uuid4().hex[:6]}"
-    members = [Member(bootstrap, topic, group) for _ in range(10)]
+    members = [Member(bootstrap, topic, group, protocol) for _ in range(10)]
     try:
         deadline = time.monotonic() + 120
         while not balanced(members, 20):
             assert time.monotonic() < deadline, "ten members never became stable"
             time.sleep(0.05)
         started = time.monotonic()
-        members.append(Member(bootstrap, topic, group))
+        members.append(Member(bootstrap, topic, group, protocol))
         while not balanced(members, 20):
             assert time.monotonic() < started + 120, "eleven members never became stable"
             time.sleep(0.02)
@@ -171,6 +174,9 @@ def main():
         try:
             values = [rebalance_seconds(bootstrap) for _ in range(args.runs)]
             report.row("an 11th member joins a stable 10-member group: time until all 11 hold their partitions",
+                       statistics.median(values), "s", values)
+            values = [rebalance_seconds(bootstrap, "consumer") for _ in range(args.runs)]
+            report.row("the same with group.protocol=consumer (KIP-848, uniform assignor, 5 s heartbeats)",
                        statistics.median(values), "s", values)
             values = [commits_per_second(bootstrap) for _ in range(args.runs)]
             report.row("offset commits acknowledged by one coordinator (32 committers, 64 in flight each, rf 3)",

@@ -8,6 +8,7 @@ import os
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 import aiokafka
@@ -110,6 +111,80 @@ def test_members_split_the_partitions_and_take_them_back_when_one_leaves(group_n
     b.close()
     wait_for(lambda: assigned(a) == set(range(PARTITIONS)), 60, "a to take every partition back after b left")
     a.close()
+
+
+@pytest.mark.parametrize("strategy", ["range", "roundrobin", "cooperative-sticky"])
+def test_librdkafka_assignors_split_partitions_as_members_come_and_go(group_node, topic_name, strategy):
+    create_topic(group_node.bootstrap, topic_name, partitions=PARTITIONS)
+    group = f"{topic_name}-g"
+    members = [group_consumer(group_node.bootstrap, group, **{"partition.assignment.strategy": strategy})
+               for _ in range(3)]
+
+    def owned(consumer):
+        consumer.poll(0.1)
+        return {tp.partition for tp in consumer.assignment()}
+
+    def split(consumers, size):
+        parts = [owned(c) for c in consumers]
+        whole = sum(len(p) for p in parts) == PARTITIONS and set().union(*parts) == set(range(PARTITIONS))
+        return parts if whole and all(len(p) == size for p in parts) else None
+
+    members[0].subscribe([topic_name])
+    wait_for(lambda: split(members[:1], 6), 60, "the first member to own every partition")
+    members[1].subscribe([topic_name])
+    before = wait_for(lambda: split(members[:2], 3), 60, "two members with three partitions each")
+    members[2].subscribe([topic_name])
+    after = wait_for(lambda: split(members, 2), 60, "three members with two partitions each")
+    if strategy == "cooperative-sticky":
+        # Incremental and sticky: each earlier member kept two of its three and gave one up.
+        assert after[0] <= before[0] and after[1] <= before[1], (before, after)
+    members[2].close()
+    wait_for(lambda: split(members[:2], 3), 60, "the two left to take the third one's partitions back")
+    for c in members[:2]:
+        c.close()
+
+
+def test_kafka_python_sticky_assignor_moves_only_what_it_must(group_node, topic_name):
+    from kafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
+
+    create_topic(group_node.bootstrap, topic_name, partitions=PARTITIONS)
+    group = f"{topic_name}-g"
+    stop = threading.Event()
+    owned = [set(), set(), set()]
+    consumers = [None, None, None]
+    lock = threading.Lock()
+
+    def run(i):
+        c = kafka.KafkaConsumer(
+            topic_name, bootstrap_servers=group_node.bootstrap, group_id=group,
+            partition_assignment_strategy=[StickyPartitionAssignor], session_timeout_ms=10_000,
+            heartbeat_interval_ms=500, enable_auto_commit=False,
+        )
+        consumers[i] = c
+        while not stop.is_set() and consumers[i] is c:
+            c.poll(timeout_ms=100)
+            with lock:
+                owned[i] = {tp.partition for tp in c.assignment()}
+        c.close()
+
+    def snapshot(n):
+        with lock:
+            parts = [set(p) for p in owned[:n]]
+        whole = sum(len(p) for p in parts) == PARTITIONS and set().union(*parts) == set(range(PARTITIONS))
+        return parts if whole and max(len(p) for p in parts) - min(len(p) for p in parts) <= 1 else None
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(3)]
+    try:
+        threads[0].start()
+        threads[1].start()
+        before = wait_for(lambda: snapshot(2), 60, "two kafka-python members with three partitions each")
+        threads[2].start()
+        after = wait_for(lambda: snapshot(3), 60, "three kafka-python members with two partitions each")
+        assert after[0] <= before[0] and after[1] <= before[1], (before, after)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
 
 
 MEMBER_SCRIPT = r"""
@@ -577,3 +652,153 @@ def test_a_crashed_member_is_expired_after_its_session_timeout_and_its_partition
         if crasher.poll() is None:
             crasher.kill()
         survivor.close()
+
+
+# One member process per client library: consumes, commits after each record, and reports what it owns
+# and what it processed, until killed.
+PYTHON_MEMBERS = {
+    "kafka-python": r"""
+import json, os, sys, kafka, kafka.errors
+bootstrap, topic, group, out = sys.argv[1:5]
+c = kafka.KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
+                        enable_auto_commit=False, session_timeout_ms=6000, heartbeat_interval_ms=500)
+seen = []
+while True:
+    for tp, records in c.poll(timeout_ms=200).items():
+        for r in records:
+            seen.append([r.partition, r.offset])
+            try:
+                c.commit({tp: kafka.OffsetAndMetadata(r.offset + 1, None, -1)})
+            except kafka.errors.KafkaError:
+                pass  # a rebalance is under way; the next record's commit covers this one
+    with open(out + ".tmp", "w") as f:
+        json.dump({"assignment": sorted(tp.partition for tp in c.assignment()), "seen": seen}, f)
+    os.replace(out + ".tmp", out)
+""",
+    "aiokafka": r"""
+import asyncio, json, os, sys, aiokafka, aiokafka.errors
+bootstrap, topic, group, out = sys.argv[1:5]
+async def main():
+    c = aiokafka.AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
+                                  enable_auto_commit=False, session_timeout_ms=6000, heartbeat_interval_ms=500)
+    await c.start()
+    seen = []
+    while True:
+        for tp, records in (await c.getmany(timeout_ms=200)).items():
+            for r in records:
+                seen.append([r.partition, r.offset])
+                try:
+                    await c.commit({tp: r.offset + 1})
+                except aiokafka.errors.KafkaError:
+                    pass  # a rebalance is under way; the next record's commit covers this one
+        with open(out + ".tmp", "w") as f:
+            json.dump({"assignment": sorted(tp.partition for tp in c.assignment()), "seen": seen}, f)
+        os.replace(out + ".tmp", out)
+asyncio.run(main())
+""",
+}
+
+
+@pytest.mark.parametrize("library", sorted(PYTHON_MEMBERS))
+def test_python_client_members_survive_a_crashed_member_and_commit_every_record(group_node, topic_name, tmp_path,
+                                                                               library):
+    b = group_node.bootstrap
+    create_topic(b, topic_name, partitions=PARTITIONS)
+    acked = produce_values(b, topic_name, [f"p{i}" for i in range(300)])
+    group = f"{topic_name}-g"
+    outs = [tmp_path / f"member-{i}.json" for i in range(2)]
+    procs = [subprocess.Popen([sys.executable, "-c", PYTHON_MEMBERS[library], b, topic_name, group, str(o)])
+             for o in outs]
+    try:
+        def states(indexes):
+            try:
+                return [json.loads(outs[i].read_text()) for i in indexes]
+            except (FileNotFoundError, json.JSONDecodeError):
+                return None
+
+        def owns(indexes, sizes):
+            s = states(indexes)
+            parts = [set(m["assignment"]) for m in s] if s else None
+            return parts is not None and sorted(len(p) for p in parts) == sizes \
+                and set().union(*parts) == set(range(PARTITIONS))
+
+        wait_for(lambda: owns([0, 1], [3, 3]), 90, f"two {library} members with three partitions each")
+        procs[0].kill()  # no LeaveGroup: only the session timeout tells the coordinator
+        procs[0].wait(timeout=30)
+        wait_for(lambda: owns([1], [6]), 60, f"the surviving {library} member to own every partition")
+        more = produce_values(b, topic_name, [f"q{i}" for i in range(60)])
+        wanted = {(p, o) for p, o, _, _ in acked + more}
+        wait_for(lambda: wanted <= {tuple(r) for m in states([0, 1]) or [] for r in m["seen"]}, 90,
+                 "every record processed by one member or the other")
+        ends = {p: max(o for q, o in wanted if q == p) + 1 for p in range(PARTITIONS)}
+
+        def committed():
+            checker = group_consumer(b, group)
+            try:
+                got = checker.committed([confluent_kafka.TopicPartition(topic_name, p) for p in range(PARTITIONS)],
+                                        timeout=30)
+                return {tp.partition: tp.offset for tp in got}
+            finally:
+                checker.close()
+
+        wait_for(lambda: committed() == ends, 60, "the group's commits at the end of every partition")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait(timeout=30)
+
+
+def test_offsets_expire_after_offsets_retention_minutes_except_a_live_groups(tmp_path, topic_name):
+    # One minute is the shortest retention Kafka's config allows; the check runs every half second.
+    node = Node(tmp_path, extra_config=FAST_GROUPS + "offsets.retention.minutes=1\n"
+                "offsets.retention.check.interval.ms=500\n")
+    try:
+        node.start()
+        b = node.bootstrap
+        create_topic(b, topic_name, partitions=PARTITIONS)
+        produce_values(b, topic_name, [f"e-{i}" for i in range(60)])
+        everything = [confluent_kafka.TopicPartition(topic_name, p) for p in range(PARTITIONS)]
+
+        def committed(group):
+            checker = group_consumer(node.bootstrap, group)
+            try:
+                return {tp.partition: tp.offset for tp in checker.committed(everything, timeout=30)}
+            finally:
+                checker.close()
+
+        # A standalone committer (assign(), no membership) and a group whose member left: both expire.
+        standalone = f"{topic_name}-standalone"
+        c = group_consumer(b, standalone)
+        c.commit(offsets=[confluent_kafka.TopicPartition(topic_name, p, 5) for p in range(PARTITIONS)],
+                 asynchronous=False)
+        c.close()
+        emptied = f"{topic_name}-emptied"
+        c = group_consumer(b, emptied)
+        c.subscribe([topic_name])
+        consume(c, 60)
+        c.commit(asynchronous=False)
+        c.close()
+        # A live group subscribed to the topic keeps its offsets however old they are.
+        live_group = f"{topic_name}-live"
+        live = group_consumer(b, live_group)
+        live.subscribe([topic_name])
+        consume(live, 60)
+        live.commit(asynchronous=False)
+        kept = committed(live_group)
+        assert sum(kept.values()) == 60
+        assert set(committed(standalone).values()) == {5}
+
+        none = {p: confluent_kafka.OFFSET_INVALID for p in range(PARTITIONS)}
+        wait_for(lambda: committed(standalone) == none and committed(emptied) == none, 120,
+                 "the standalone and the emptied group's offsets to expire")
+        live.poll(0.1)
+        assert committed(live_group) == kept
+        live.close()
+        # The expiry was written (tombstones): a restarted coordinator does not bring the offsets back.
+        node.kill9()
+        node.start()
+        assert wait_for(lambda: committed(standalone) == none and committed(emptied) == none, 60,
+                        "the expired offsets to stay expired after a restart")
+    finally:
+        node.stop()

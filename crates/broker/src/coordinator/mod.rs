@@ -524,10 +524,14 @@ impl GroupCoordinator {
     }
 
     /// DescribeGroups of one group; a group this coordinator does not have is shown as Dead, as Kafka does.
+    /// A consumer-protocol group is not a classic group: Dead here too, as Kafka answers (clients describe
+    /// it with ConsumerGroupDescribe).
     pub fn describe(&self, group_id: &str) -> Result<GroupDescription, GroupError> {
         self.with_shard(group_id, |active| match active.shard.get(group_id) {
-            Some(entry) => describe(&entry.group),
-            None => GroupDescription {
+            Some(entry) if entry.group.protocol_type().is_some() || active.shard.consumer_group(group_id).is_none() => {
+                describe(&entry.group)
+            }
+            _ => GroupDescription {
                 group_id: group_id.to_owned(),
                 state: GroupState::Dead,
                 protocol_type: String::new(),

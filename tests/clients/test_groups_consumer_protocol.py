@@ -13,6 +13,7 @@ import confluent_kafka
 import confluent_kafka.admin
 import pytest
 
+import kafka_wire
 from clients import create_topic, produce_confluent
 from conftest import Node, flotilla_bin, wait_for
 
@@ -285,3 +286,21 @@ def test_a_static_member_restarting_within_its_session_keeps_its_partitions(node
     assert assigned(back) == owned_a and assigned(b) == owned_b
     for c in (back, b, duplicate):
         c.close()
+
+
+def test_a_classic_member_cannot_join_a_live_consumer_protocol_group(node, topic_name):
+    from test_groups import join_group_v1, parse_join_group_v1
+
+    create_topic(node.bootstrap, topic_name, partitions=PARTITIONS)
+    group = f"{topic_name}-g"
+    c = member(node.bootstrap, group)
+    c.subscribe([topic_name])
+    wait_for(lambda: assigned(c) == set(range(PARTITIONS)), 60, "the member to own every partition")
+    conn = kafka_wire.Connection(node.port, timeout_s=30)
+    try:
+        code, *_ = parse_join_group_v1(conn.call(11, 1, join_group_v1(group)))
+        assert code == 23, "INCONSISTENT_GROUP_PROTOCOL, as Kafka with migration disabled"
+    finally:
+        conn.close()
+    assert assigned(c) == set(range(PARTITIONS))
+    c.close()

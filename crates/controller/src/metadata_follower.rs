@@ -117,6 +117,6 @@ async fn follow(remote: RemoteController, publish: watch::Sender<MetadataImage>,
         if publish.is_closed() {
             return;
         }
-        remote.move_on_after_failure().await;
+        remote.move_on_after_failure(target).await;
     }
 }

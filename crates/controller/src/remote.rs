@@ -131,9 +131,27 @@ impl RemoteController {
         })
     }
 
-    fn move_on(&self) {
-        self.note_leader(None);
-        self.inner.next.fetch_add(1, Ordering::Relaxed);
+    /// After `failed` could not serve: the next call goes to the voter after it. Many calls share this
+    /// client (heartbeats, ISR changes, admin requests), so only the first to report a node moves past
+    /// it; the others find the move made and neither undo a newer leader hint nor step on round the
+    /// ring (back to the node that failed).
+    fn move_on(&self, failed: NodeId) {
+        {
+            let mut hint = self.inner.leader_hint.lock().unwrap_or_else(PoisonError::into_inner);
+            if *hint == Some(failed) {
+                *hint = None;
+            }
+        }
+        let nodes = &self.inner.nodes;
+        let current = self.inner.next.load(Ordering::Relaxed);
+        if nodes[current % nodes.len()] == failed {
+            let _ = self.inner.next.compare_exchange(
+                current,
+                current.wrapping_add(1),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+        }
     }
 
     /// The controller to ask next and a client for it (any voter will do: the leader hint first).
@@ -150,8 +168,8 @@ impl RemoteController {
 
     /// After a failed exchange with the controller [`RemoteController::next_client`] gave: the next
     /// one, after the retry backoff.
-    pub(crate) async fn move_on_after_failure(&self) {
-        self.move_on();
+    pub(crate) async fn move_on_after_failure(&self, failed: NodeId) {
+        self.move_on(failed);
         tokio::time::sleep(self.inner.retry_backoff).await;
     }
 
@@ -260,7 +278,7 @@ impl ControllerClient for RemoteController {
                 ControllerError::Timeout { .. } => {
                     // The request may still be carried out, so it is not retried; but a node that
                     // cannot finish writes (a leader cut off from its quorum) is not tried first next.
-                    self.move_on();
+                    self.move_on(target);
                     return Err(ControllerError::Timeout { waited_ms: waited_ms() });
                 }
                 _ => return Err(error),
@@ -269,7 +287,7 @@ impl ControllerClient for RemoteController {
             match redirected {
                 Some(leader) => self.note_leader(Some(leader)),
                 None => {
-                    self.move_on();
+                    self.move_on(target);
                     let pause = self.inner.retry_backoff.min(deadline.saturating_duration_since(Instant::now()));
                     if Instant::now() + pause >= deadline {
                         return Err(error);
@@ -278,5 +296,34 @@ impl ControllerClient for RemoteController {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn three_voters() -> RemoteController {
+        let controllers = (1..=3).map(|id| (NodeId::new(id), format!("127.0.0.1:{}", 9000 + id))).collect();
+        RemoteController::new(RemoteControllerOptions::new(controllers)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn concurrent_failures_of_one_node_move_past_it_once() {
+        let remote = three_voters();
+        assert_eq!(remote.target(), NodeId::new(1));
+        // Three calls all found node 1 gone: the next goes to node 2, not round the ring back to 1.
+        for _ in 0..3 {
+            remote.move_on(NodeId::new(1));
+        }
+        assert_eq!(remote.target(), NodeId::new(2));
+        // A hint learned meanwhile from a NotController survives a late report about another node.
+        remote.note_leader(Some(NodeId::new(3)));
+        remote.move_on(NodeId::new(1));
+        assert_eq!(remote.target(), NodeId::new(3));
+        remote.move_on(NodeId::new(3));
+        assert_eq!(remote.target(), NodeId::new(2));
     }
 }

@@ -409,15 +409,20 @@ impl GroupCoordinator {
     }
 
     /// OffsetFetch: the committed offsets of `group_id` for `partitions` (`None`: every partition with a
-    /// commit). A partition with none is answered with offset -1.
+    /// commit). A partition with none is answered with offset -1. `member` (id, epoch) is the asking member
+    /// of a consumer-protocol group (OffsetFetch v9), checked as OffsetCommit checks it.
     pub fn fetch_offsets(
         &self,
         group_id: &str,
         partitions: Option<&[(String, Vec<i32>)]>,
+        member: Option<(&str, i32)>,
     ) -> Result<Vec<(String, i32, Option<CommittedOffset>)>, GroupError> {
         self.with_shard(group_id, |active| {
+            if let (Some((member_id, epoch)), Some(group)) = (member, active.shard.consumer_group(group_id)) {
+                group.validate_member(member_id, epoch)?;
+            }
             let entry = active.shard.get(group_id);
-            match partitions {
+            Ok(match partitions {
                 Some(wanted) => wanted
                     .iter()
                     .flat_map(|(topic, ps)| {
@@ -428,8 +433,8 @@ impl GroupCoordinator {
                 None => entry
                     .map(|e| e.offsets.iter().map(|(t, p, o)| (t.to_owned(), p, Some(o.clone()))).collect())
                     .unwrap_or_default(),
-            }
-        })
+            })
+        })?
     }
 
     /// DeleteGroups of one group: only an Empty group may go; its record and every offset get tombstones.

@@ -1,6 +1,7 @@
 //! OffsetFetch (key 9), versions 1-9: a group's committed offsets (v2+: all of them with null topics;
 //! v8+: several groups). A partition with no commit is answered with offset -1, as Kafka does. There are
-//! no pending transactional offsets yet, so `require_stable` never waits.
+//! no pending transactional offsets yet, so `require_stable` never waits. v9 names the asking member of a
+//! consumer-protocol group, whose id and epoch are checked (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH).
 
 use flotilla_group::offsets::CommittedOffset;
 use flotilla_group::GroupError;
@@ -25,10 +26,10 @@ type PartitionOffset = (i32, Option<CommittedOffset>);
 type Fetched = Result<Vec<(String, i32, Option<CommittedOffset>)>, GroupError>;
 
 pub fn handle(broker: &Broker, ctx: &RequestContext, request: &OffsetFetchRequest) -> OffsetFetchResponse {
-    let fetch = |group_id: &str, wanted: Option<Vec<(String, Vec<i32>)>>| -> Fetched {
+    let fetch = |group_id: &str, wanted: Option<Vec<(String, Vec<i32>)>>, member: Option<(&str, i32)>| -> Fetched {
         match broker.coordinator() {
             None => Err(GroupError::CoordinatorNotAvailable),
-            Some(c) => c.fetch_offsets(group_id, wanted.as_deref()),
+            Some(c) => c.fetch_offsets(group_id, wanted.as_deref(), member),
         }
     };
     if ctx.api_version() >= 8 {
@@ -40,7 +41,8 @@ pub fn handle(broker: &Broker, ctx: &RequestContext, request: &OffsetFetchReques
                     .topics
                     .as_ref()
                     .map(|ts| ts.iter().map(|t| (t.name.to_string(), t.partition_indexes.clone())).collect::<Vec<_>>());
-                let (topics, error) = match fetch(&g.group_id, wanted) {
+                let member = g.member_id.as_deref().map(|id| (id, g.member_epoch));
+                let (topics, error) = match fetch(&g.group_id, wanted, member) {
                     Ok(found) => (group_by_topic(found), ErrorCode::None),
                     Err(e) => (Vec::new(), group_error_code(e)),
                 };
@@ -78,7 +80,7 @@ pub fn handle(broker: &Broker, ctx: &RequestContext, request: &OffsetFetchReques
         .topics
         .as_ref()
         .map(|ts| ts.iter().map(|t| (t.name.to_string(), t.partition_indexes.clone())).collect::<Vec<_>>());
-    match fetch(&request.group_id, wanted.clone()) {
+    match fetch(&request.group_id, wanted.clone(), None) {
         Ok(found) => OffsetFetchResponse {
             topics: group_by_topic(found)
                 .into_iter()
